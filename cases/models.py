@@ -1,0 +1,198 @@
+"""Residents, calls, cases, recordings and the timeline of what happened to each case."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hotline.db import Base, UTCDateTime, utcnow
+
+# Case numbers are read aloud and keyed in on a phone: short, all digits, never a leading zero.
+CASE_NUMBER_OFFSET = 10000
+
+
+def _enum(enum_class: type[enum.Enum]) -> Enum:
+    """Store enums as their plain values in a VARCHAR, the same on SQLite and PostgreSQL."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class CaseStatus(enum.StrEnum):
+    NEW = "new"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+
+
+class Urgency(enum.StrEnum):
+    EMERGENCY = "emergency"
+    URGENT = "urgent"
+    NORMAL = "normal"
+
+
+class CaseSource(enum.StrEnum):
+    VOICEMAIL = "voicemail"
+    EMERGENCY_CALL = "emergency_call"
+    SMS = "sms"
+    STAFF = "staff"
+
+
+class RecordingStatus(enum.StrEnum):
+    PENDING = "pending"  # we know of it; not yet transcribed
+    TRANSCRIBED = "transcribed"
+    FAILED = "failed"  # gave up; the case carries the error for staff
+
+
+class Resident(Base):
+    __tablename__ = "residents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    building: Mapped[str] = mapped_column(String(50), default="")
+    grid: Mapped[str] = mapped_column(String(50), default="")
+    language: Mapped[str] = mapped_column(String(10), default="zh-CN")
+    preferred_call_hours: Mapped[str | None] = mapped_column(String(20))
+    do_not_call: Mapped[bool] = mapped_column(default=False)
+    sms_opt_out: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    family_contacts: Mapped[list[FamilyContact]] = relationship(
+        back_populates="resident", cascade="all, delete-orphan"
+    )
+
+
+class FamilyContact(Base):
+    __tablename__ = "family_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(20))
+    relation: Mapped[str] = mapped_column(String(50), default="")
+    receives_updates: Mapped[bool] = mapped_column(default=True)
+
+    resident: Mapped[Resident] = relationship(back_populates="family_contacts")
+
+
+class Call(Base):
+    """A phone call Twilio told us about; the anchor for recordings and emergency cases."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    from_phone: Mapped[str] = mapped_column(String(32), default="")
+    to_phone: Mapped[str] = mapped_column(String(32), default="")
+    direction: Mapped[str] = mapped_column(String(20), default="inbound")
+    locale: Mapped[str] = mapped_column(String(10))
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    resident: Mapped[Resident | None] = relationship()
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_phone_created", "phone", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), default=CaseStatus.NEW)
+    source: Mapped[CaseSource] = mapped_column(_enum(CaseSource))
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    locale: Mapped[str] = mapped_column(String(10))
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    category: Mapped[str] = mapped_column(String(40), default="other")
+    urgency: Mapped[Urgency] = mapped_column(_enum(Urgency), default=Urgency.NORMAL)
+    transcript: Mapped[str] = mapped_column(Text, default="")
+    machine_transcript: Mapped[str] = mapped_column(Text, default="")
+    transcript_words: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    no_speech: Mapped[bool] = mapped_column(default=False)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    resident: Mapped[Resident | None] = relationship()
+    call: Mapped[Call | None] = relationship()
+    recording: Mapped[Recording | None] = relationship(back_populates="case", uselist=False)
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def number(self) -> str:
+        return str(CASE_NUMBER_OFFSET + self.id)
+
+    @staticmethod
+    def id_from_number(number: str) -> int | None:
+        digits = number.strip()
+        if not digits.isdigit() or int(digits) <= CASE_NUMBER_OFFSET:
+            return None
+        return int(digits) - CASE_NUMBER_OFFSET
+
+
+class Recording(Base):
+    """A voicemail recording: stored the moment Twilio reports it, transcribed later."""
+
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Twilio retries its callbacks: this constraint makes every replay land on the same row.
+    recording_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    call_sid: Mapped[str] = mapped_column(String(64), default="")
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    status: Mapped[RecordingStatus] = mapped_column(
+        _enum(RecordingStatus), default=RecordingStatus.PENDING
+    )
+    available: Mapped[bool] = mapped_column(default=False)  # Twilio said "completed"
+    duration_s: Mapped[float | None] = mapped_column()
+    file_path: Mapped[str] = mapped_column(String(300), default="")
+    content_type: Mapped[str] = mapped_column(String(50), default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    transcribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    case: Mapped[Case] = relationship(back_populates="recording")
+
+
+class CaseEvent(Base):
+    """One line of a case's timeline: who did what, when."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(100), default="system")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,190 @@
+"""What the phone line, the tasks and the API do to residents and cases."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from cases.models import (
+    Call,
+    Case,
+    CaseEvent,
+    CaseSource,
+    CaseStatus,
+    Recording,
+    RecordingStatus,
+    Resident,
+    Urgency,
+)
+from hotline.db import db
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def find_resident(phone: str) -> Resident | None:
+    if not phone:
+        return None
+    return db.session.scalar(select(Resident).where(Resident.phone == phone))
+
+
+def add_event(case: Case, kind: str, actor: str = "system", **detail: Any) -> CaseEvent:
+    event = CaseEvent(case=case, kind=kind, actor=actor, detail=detail)
+    db.session.add(event)
+    return event
+
+
+def _insert_or_get(make: Callable[[], T], lookup: Callable[[], T | None]) -> tuple[T, bool]:
+    """Insert and commit; when a unique constraint says it exists already, return that row.
+
+    Twilio retries webhooks, and two of them may race: the constraint decides who wins.
+    """
+    try:
+        row = make()
+        db.session.commit()
+        return row, True
+    except IntegrityError:
+        db.session.rollback()
+        existing = lookup()
+        if existing is None:
+            raise
+        return existing, False
+
+
+def record_call(call_sid: str, from_phone: str, to_phone: str, direction: str, locale: str) -> Call:
+    """The call row for a CallSid, made on first sight; greets the resident by their language."""
+    existing = db.session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if existing is not None:
+        return existing
+    resident = find_resident(from_phone)
+
+    def make() -> Call:
+        call = Call(
+            call_sid=call_sid,
+            from_phone=from_phone,
+            to_phone=to_phone,
+            direction=direction,
+            locale=resident.language if resident else locale,
+            resident=resident,
+        )
+        db.session.add(call)
+        return call
+
+    call, _ = _insert_or_get(
+        make, lambda: db.session.scalar(select(Call).where(Call.call_sid == call_sid))
+    )
+    return call
+
+
+def find_call(call_sid: str) -> Call | None:
+    return db.session.scalar(select(Call).where(Call.call_sid == call_sid)) if call_sid else None
+
+
+def _new_case(call: Call | None, source: CaseSource, locale: str, **fields: Any) -> Case:
+    case = Case(
+        source=source,
+        phone=call.from_phone if call else "",
+        locale=call.locale if call else locale,
+        resident=call.resident if call else None,
+        call=call,
+        **fields,
+    )
+    db.session.add(case)
+    return case
+
+
+def case_for_recording(
+    recording_sid: str, call_sid: str, default_locale: str
+) -> tuple[Case, Recording, bool]:
+    """The case holding this recording, opened on first sight: idempotent on the RecordingSid."""
+
+    def lookup() -> Recording | None:
+        return db.session.scalar(select(Recording).where(Recording.recording_sid == recording_sid))
+
+    existing = lookup()
+    if existing is not None:
+        return existing.case, existing, False
+    call = find_call(call_sid)
+    # A message left after an unanswered emergency call belongs to that emergency's case.
+    emergency = _emergency_case_without_recording(call)
+
+    def make() -> Recording:
+        case = emergency or _new_case(call, CaseSource.VOICEMAIL, default_locale)
+        recording = Recording(recording_sid=recording_sid, call_sid=call_sid, case=case)
+        db.session.add(recording)
+        add_event(case, "case_opened", source="voicemail", recording_sid=recording_sid)
+        if call is None:
+            add_event(case, "unknown_call", call_sid=call_sid)
+        return recording
+
+    recording, created = _insert_or_get(make, lookup)
+    return recording.case, recording, created
+
+
+def _emergency_case_without_recording(call: Call | None) -> Case | None:
+    if call is None:
+        return None
+    return db.session.scalar(
+        select(Case)
+        .outerjoin(Recording)
+        .where(
+            Case.call_id == call.id,
+            Case.source == CaseSource.EMERGENCY_CALL,
+            Recording.id.is_(None),
+        )
+    )
+
+
+def note_recording_status(recording: Recording, status: str, duration: str) -> None:
+    """Record what Twilio's recordingStatusCallback said; 'absent' means Twilio heard nothing."""
+    if status == "completed" and not recording.available:
+        recording.available = True
+        recording.duration_s = _seconds(duration)
+        add_event(recording.case, "recording_received", duration_s=recording.duration_s)
+    elif status == "absent" and recording.status == RecordingStatus.PENDING:
+        recording.status = RecordingStatus.FAILED
+        recording.case.no_speech = True
+        recording.case.error = "Twilio recorded no audio: please call the resident back."
+        add_event(recording.case, "recording_absent")
+    db.session.commit()
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        return None
+
+
+def open_emergency_case(call: Call) -> tuple[Case, bool]:
+    """One emergency case per call, however many times the caller presses 9."""
+    existing = db.session.scalar(
+        select(Case).where(Case.call_id == call.id, Case.source == CaseSource.EMERGENCY_CALL)
+    )
+    if existing is not None:
+        return existing, False
+    case = _new_case(call, CaseSource.EMERGENCY_CALL, call.locale, urgency=Urgency.EMERGENCY)
+    add_event(case, "case_opened", source="emergency_call")
+    db.session.commit()
+    return case, True
+
+
+def latest_open_case(phone: str) -> Case | None:
+    if not phone:
+        return None
+    open_statuses = [status for status in CaseStatus if status.is_open]
+    return db.session.scalar(
+        select(Case)
+        .where(Case.phone == phone, Case.status.in_(open_statuses))
+        .order_by(Case.created_at.desc(), Case.id.desc())
+        .limit(1)
+    )
+
+
+def case_by_number(number: str) -> Case | None:
+    case_id = Case.id_from_number(number)
+    return db.session.get(Case, case_id) if case_id is not None else None

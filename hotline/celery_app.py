@@ -1,0 +1,50 @@
+"""Celery wired to the Flask app: tasks run inside an app context, like a request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+
+from hotline.config import Settings
+
+SPEECH_QUEUE = "speech"
+DEFAULT_QUEUE = "celery"
+
+
+def celery_init_app(app: Flask, settings: Settings) -> Celery:
+    class FlaskTask(Task):  # type: ignore[misc]
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.conf.update(
+        broker_url=settings.broker_url,
+        broker_connection_retry_on_startup=True,
+        # A visibility timeout longer than the longest transcription, so Redis does not
+        # redeliver a task that is still running.
+        broker_transport_options={"visibility_timeout": 3600},
+        task_ignore_result=True,
+        # Acknowledge only when a task has finished: a worker killed mid-task loses nothing.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        accept_content=["json"],
+        timezone=settings.timezone,
+        task_routes={"tasks.voicemail.transcribe_recording": {"queue": SPEECH_QUEUE}},
+        task_default_queue=DEFAULT_QUEUE,
+        beat_schedule={
+            "requeue-stalled-recordings": {
+                "task": "tasks.voicemail.requeue_stalled_recordings",
+                "schedule": 60.0,
+            },
+        },
+        beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
+        include=["tasks.voicemail", "tasks.notify"],
+    )
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app

@@ -1,0 +1,164 @@
+"""The `hotline` command: run the whole thing, or each process on its own, and admin chores."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from hotline.config import Settings
+
+CELERY_APP = "hotline.worker"
+
+
+def _app() -> Flask:
+    from hotline.app import create_app
+
+    return create_app()
+
+
+def _celery(*args: str) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", CELERY_APP, *args]
+
+
+@click.group()
+def main() -> None:
+    """A phone and text hotline for elderly residents."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=16, show_default=True, type=int)
+def run(host: str, port: int, threads: int) -> None:
+    """Everything on one machine: migrate, then web, worker and beat together."""
+    settings = Settings.from_env()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _migrate(settings)
+    worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        _celery("worker", "--beat", "-Q", "celery,speech", "--loglevel", "INFO")
+    )
+    try:
+        _serve(host, port, threads)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=16, show_default=True, type=int)
+def web(host: str, port: int, threads: int) -> None:
+    """The web app alone (webhooks, API, staff pages)."""
+    _serve(host, port, threads)
+
+
+def _serve(host: str, port: int, threads: int) -> None:
+    import waitress
+
+    click.echo(f"hotline listening on http://{host}:{port}")
+    waitress.serve(_app(), host=host, port=port, threads=threads, ident="hotline")
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("--queues", "-Q", default="celery,speech", show_default=True)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def worker(queues: str, celery_args: tuple[str, ...]) -> None:
+    """A Celery worker; use `-Q speech` for a transcription-only machine."""
+    command = _celery("worker", "-Q", queues, "--loglevel", "INFO", *celery_args)
+    os.execv(sys.executable, command)  # noqa: S606 - replace this process with Celery's
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def beat(celery_args: tuple[str, ...]) -> None:
+    """The scheduler: exactly one per deployment."""
+    os.execv(sys.executable, _celery("beat", "--loglevel", "INFO", *celery_args))  # noqa: S606
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+def _migrate(settings: Settings) -> None:
+    from hotline import migrate
+
+    migrate.upgrade(settings.database_url)
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date."""
+    _migrate(Settings.from_env())
+    click.echo("database is up to date")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens."""
+
+
+@tokens.command("create")
+@click.option("--name", required=True, help="Who or what will use the token.")
+def tokens_create(name: str) -> None:
+    """Make an API token; it is printed once, as the last line, and stored only hashed."""
+    from hotline.api_tokens import create_token
+
+    with _app().app_context():
+        token = create_token(name)
+    click.echo(f"API token for {name} (shown once; keep it secret):")
+    click.echo(token)
+
+
+@main.group()
+def residents() -> None:
+    """The residents directory."""
+
+
+@residents.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--region", default="CN", show_default=True, help="For numbers without +country.")
+def residents_import(csv_file: Path, region: str) -> None:
+    """Import residents from CSV; nothing is imported if any row is bad."""
+    from cases.residents_import import COLUMNS, import_residents
+
+    with _app().app_context():
+        report = import_residents(csv_file, region)
+    if report.errors:
+        for error in report.errors:
+            click.echo(error, err=True)
+        click.echo(f"nothing imported: {len(report.errors)} problem(s). Columns: {', '.join(COLUMNS)}", err=True)
+        raise SystemExit(1)
+    click.echo(f"imported {report.imported} new and updated {report.updated} residents")
+
+
+def _speech_group() -> click.Group:
+    from speech.cli import speech_group
+
+    @speech_group.command("retranscribe")
+    @click.argument("case_number")
+    def retranscribe(case_number: str) -> None:
+        """Download and transcribe a case's recording again (e.g. after installing a model)."""
+        from cases.services import case_by_number
+        from tasks import dispatch
+        from tasks.voicemail import retranscribe as reset
+
+        with _app().app_context():
+            case = case_by_number(case_number)
+            if case is None or case.recording is None:
+                raise click.ClickException(f"no case {case_number} with a recording")
+            reset(case)
+            queued = dispatch.transcription(case.recording.id)
+        click.echo(f"case {case_number}: " + ("queued for transcription" if queued else "will be retried by beat"))
+
+    return speech_group
+
+
+main.add_command(_speech_group(), "speech")

@@ -1,0 +1,101 @@
+"""Settings read from the environment, with defaults for the embedded, first-run setup."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+
+DEFAULT_TWILIO_API_BASE_URL = "https://api.twilio.com"
+
+
+@dataclass(frozen=True)
+class HoursWindow:
+    """A daily window such as 07:00-20:00 (end exclusive); may wrap past midnight."""
+
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, text: str) -> HoursWindow:
+        try:
+            start_text, end_text = text.strip().split("-")
+            return cls(time.fromisoformat(start_text.strip()), time.fromisoformat(end_text.strip()))
+        except ValueError as error:
+            raise ValueError(f"hours must look like 07:00-20:00, got {text!r}") from error
+
+    def contains(self, moment: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+def _split_list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _split_mapping(text: str) -> dict[str, str]:
+    """Parse "zh-CN=Polly.Zhiyu,ko-KR=Polly.Seoyeon" into a dict."""
+    pairs = (item.split("=", 1) for item in _split_list(text) if "=" in item)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+DEFAULT_VOICES = {"zh-CN": "Polly.Zhiyu", "ko-KR": "Polly.Seoyeon", "en-US": "Polly.Joanna"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the hotline reads from its environment, in one place."""
+
+    data_dir: Path
+    database_url: str
+    broker_url: str
+    public_url: str
+    secret_key: str
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_api_base_url: str
+    hotline_number: str
+    on_duty_numbers: list[str]
+    service_hours: HoursWindow
+    calling_hours: HoursWindow
+    timezone: str
+    survey_delay_minutes: int | None
+    default_locale: str
+    voices: dict[str, str] = field(default_factory=dict)
+    speech_rate: str = "85%"
+    max_message_seconds: int = 180
+    retry_base_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("HOTLINE_DATA_DIR", "instance")).resolve()
+        survey_delay = env.get("HOTLINE_SURVEY_DELAY_MINUTES", "").strip()
+        return cls(
+            data_dir=data_dir,
+            database_url=env.get("HOTLINE_DATABASE_URL") or f"sqlite:///{data_dir / 'hotline.db'}",
+            broker_url=env.get("HOTLINE_BROKER_URL") or f"sqla+sqlite:///{data_dir / 'broker.db'}",
+            public_url=env.get("HOTLINE_PUBLIC_URL", "http://localhost:5000").rstrip("/"),
+            secret_key=env.get("HOTLINE_SECRET_KEY", ""),
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+            twilio_api_base_url=env.get("TWILIO_API_BASE_URL", DEFAULT_TWILIO_API_BASE_URL).rstrip(
+                "/"
+            ),
+            hotline_number=env.get("HOTLINE_NUMBER", ""),
+            on_duty_numbers=_split_list(env.get("HOTLINE_ON_DUTY_NUMBERS", "")),
+            service_hours=HoursWindow.parse(env.get("HOTLINE_SERVICE_HOURS", "07:00-20:00")),
+            calling_hours=HoursWindow.parse(env.get("HOTLINE_CALLING_HOURS", "08:00-20:00")),
+            timezone=env.get("HOTLINE_TIMEZONE", "Asia/Shanghai"),
+            survey_delay_minutes=int(survey_delay) if survey_delay else None,
+            default_locale=env.get("HOTLINE_DEFAULT_LOCALE", "zh-CN"),
+            voices={**DEFAULT_VOICES, **_split_mapping(env.get("HOTLINE_VOICES", ""))},
+            speech_rate=env.get("HOTLINE_SPEECH_RATE", "85%"),
+            max_message_seconds=int(env.get("HOTLINE_MAX_MESSAGE_SECONDS", "180")),
+            retry_base_seconds=float(env.get("HOTLINE_RETRY_BASE_SECONDS", "30")),
+        )

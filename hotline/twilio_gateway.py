@@ -1,0 +1,112 @@
+"""The one place that talks to Twilio's REST API: texts, calls and recording downloads.
+
+Tests point it at a local double of the API with TWILIO_API_BASE_URL; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from twilio.rest import Client
+
+from hotline.config import Settings
+from hotline.redaction import mask_phone
+
+log = logging.getLogger(__name__)
+
+DOWNLOAD_TIMEOUT_S = 30
+_CHUNK = 64 * 1024
+
+
+class RecordingDownloadError(Exception):
+    """The recording could not be fetched (yet): worth retrying."""
+
+
+@dataclass(frozen=True)
+class DownloadedRecording:
+    path: Path
+    content_type: str
+    size: int
+
+
+class TwilioGateway:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._client: Client | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.settings.twilio_account_sid and self.settings.twilio_auth_token)
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token)
+            # The twilio library builds every URL from the domain's base_url.
+            client.api.base_url = self.settings.twilio_api_base_url
+            self._client = client
+        return self._client
+
+    def send_sms(self, to: str, body: str) -> str | None:
+        """Send a text; returns Twilio's message SID, or None when Twilio is not configured."""
+        if not self.configured or not self.settings.hotline_number:
+            log.warning("Twilio is not configured; text to %s not sent", mask_phone(to))
+            return None
+        message = self.client.messages.create(to=to, from_=self.settings.hotline_number, body=body)
+        return message.sid
+
+    def recording_media_url(self, recording_sid: str) -> str:
+        # Built from the SID, never from a URL in a request: we only fetch from Twilio.
+        return (
+            f"{self.settings.twilio_api_base_url}/2010-04-01/Accounts/"
+            f"{self.settings.twilio_account_sid}/Recordings/{recording_sid}.wav"
+        )
+
+    def download_recording(self, recording_sid: str, directory: Path) -> DownloadedRecording:
+        """Stream the recording to a file in `directory`, replacing any earlier copy atomically."""
+        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            response = requests.get(
+                self.recording_media_url(recording_sid),
+                auth=(self.settings.twilio_account_sid, self.settings.twilio_auth_token),
+                stream=True,
+                timeout=DOWNLOAD_TIMEOUT_S,
+            )
+        except requests.RequestException as error:
+            raise RecordingDownloadError(f"could not reach Twilio: {error}") from error
+        with response:
+            if response.status_code != 200:
+                raise RecordingDownloadError(f"Twilio answered HTTP {response.status_code}")
+            content_type = response.headers.get("Content-Type", "").split(";")[0]
+            target = directory / f"{recording_sid}{_extension(content_type)}"
+            try:
+                size = _stream_to_file(response, target)
+            except requests.RequestException as error:
+                raise RecordingDownloadError(f"the download broke off: {error}") from error
+        if size == 0:
+            raise RecordingDownloadError("Twilio sent an empty (0-byte) recording")
+        return DownloadedRecording(target, content_type, size)
+
+
+def _extension(content_type: str) -> str:
+    return {"audio/mpeg": ".mp3", "audio/mp3": ".mp3"}.get(content_type, ".wav")
+
+
+def _stream_to_file(response: requests.Response, target: Path) -> int:
+    handle, temp_name = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    size = 0
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for chunk in response.iter_content(_CHUNK):
+                out.write(chunk)
+                size += len(chunk)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return size

@@ -1,0 +1,314 @@
+"""The phone line: Twilio's voice webhooks, answered with slow, patient TwiML.
+
+Every choice is one key, the same in every language: 1 leave a message, 2 hear the status of a
+case, 0 talk to a person, 9 emergency, * repeat. Nothing slow happens inside a request: the
+recording is only noted here, and downloaded and transcribed by a Celery task.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Blueprint, Response, abort, request, send_file
+from twilio.twiml.voice_response import Dial, VoiceResponse
+
+from cases import services
+from cases.models import Call, Case
+from hotline import clock
+from hotline.settings import current_settings
+from hotline.twilio_signature import twilio_signed
+from ivr.prompts import supported_locale
+from ivr.voice import Voice, recorded_prompt_path
+from tasks import dispatch
+
+log = logging.getLogger(__name__)
+bp = Blueprint("ivr", __name__, url_prefix="/ivr")
+
+MENU_TIMEOUT_S = 8  # seconds of silence before the menu counts as unanswered
+NO_INPUT_REPEATS = 2  # the menu is repeated this many times before taking a message
+RECORD_SILENCE_TIMEOUT_S = 10  # older callers pause; don't cut them off after Twilio's 5 s
+DIAL_TIMEOUT_S = 25
+RECORDING_SID = re.compile(r"^RE[0-9a-fA-F]{32}$")
+
+
+def _twiml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="text/xml")
+
+
+def _call() -> Call | None:
+    """The call this webhook belongs to, noted on first sight (None if Twilio sent no CallSid)."""
+    call_sid = request.form.get("CallSid", "").strip()
+    if not call_sid:
+        log.warning("voice webhook %s without a CallSid", request.path)
+        return None
+    settings = current_settings()
+    return services.record_call(
+        call_sid,
+        from_phone=request.form.get("From", "").strip(),
+        to_phone=request.form.get("To", "").strip(),
+        direction=request.form.get("Direction", "inbound"),
+        locale=settings.default_locale,
+    )
+
+
+def _voice(call: Call | None) -> Voice:
+    settings = current_settings()
+    locale = call.locale if call else settings.default_locale
+    return Voice(settings, supported_locale(locale, settings.default_locale))
+
+
+def _attempt() -> int:
+    try:
+        return max(0, int(request.args.get("attempt", "0")))
+    except ValueError:
+        return 0
+
+
+def _add_menu(response: VoiceResponse, voice: Voice, attempt: int) -> None:
+    gather = response.gather(
+        input="dtmf",
+        num_digits=1,
+        timeout=MENU_TIMEOUT_S,
+        action=f"/ivr/menu/choice?attempt={attempt}",
+        method="POST",
+    )
+    voice.say(gather, "menu")
+    # Reached only when the caller pressed nothing: <Gather> falls through on silence.
+    response.redirect(f"/ivr/menu/silence?attempt={attempt}", method="POST")
+
+
+def _add_record(response: VoiceResponse, voice: Voice, prompt: str | None) -> None:
+    settings = current_settings()
+    if prompt == "record_intro":
+        voice.say(response, prompt, minutes=max(1, settings.max_message_seconds // 60))
+    elif prompt == "record_after_hours":
+        voice.say(response, prompt, opens=f"{settings.service_hours.start:%H:%M}")
+    elif prompt:
+        voice.say(response, prompt)
+    response.record(
+        action="/ivr/recorded",
+        method="POST",
+        max_length=settings.max_message_seconds,
+        finish_on_key="#",
+        timeout=RECORD_SILENCE_TIMEOUT_S,
+        play_beep=True,
+        trim="do-not-trim",
+        recording_status_callback=f"{settings.public_url}/ivr/recording-status",
+        recording_status_callback_method="POST",
+        recording_status_callback_event="completed absent",
+    )
+    # Only reached if Twilio recorded nothing at all.
+    voice.say(response, "record_nothing_heard")
+    response.redirect("/ivr/menu?attempt=0", method="POST")
+
+
+def _add_dial(response: VoiceResponse, action: str, caller_id: str | None) -> None:
+    dial = Dial(action=action, method="POST", timeout=DIAL_TIMEOUT_S, caller_id=caller_id or None)
+    for number in current_settings().on_duty_numbers:
+        dial.number(number)
+    response.append(dial)
+
+
+def _add_case_status(response: VoiceResponse, voice: Voice, case: Case) -> None:
+    prompts = voice.prompts
+    voice.say(
+        response,
+        "status_report",
+        digits=prompts.digits(case.number),
+        status=prompts.status(case.status.value),
+        next_step=prompts.next_step(case.status.value),
+    )
+
+
+@bp.post("/incoming")
+@twilio_signed
+def incoming() -> Response:
+    call = _call()
+    voice = _voice(call)
+    response = VoiceResponse()
+    if call and call.resident:
+        voice.say(response, "welcome_known", name=call.resident.name)
+    else:
+        voice.say(response, "welcome")
+    _add_menu(response, voice, attempt=0)
+    return _twiml(response)
+
+
+@bp.post("/menu")
+@twilio_signed
+def menu() -> Response:
+    response = VoiceResponse()
+    _add_menu(response, _voice(_call()), _attempt())
+    return _twiml(response)
+
+
+@bp.post("/menu/silence")
+@twilio_signed
+def menu_silence() -> Response:
+    voice = _voice(_call())
+    response = VoiceResponse()
+    attempt = _attempt()
+    if attempt < NO_INPUT_REPEATS:
+        voice.say(response, "no_input")
+        _add_menu(response, voice, attempt + 1)
+    else:
+        # Never hang up on a silent caller: they may not manage the keypad, but can speak.
+        voice.say(response, "no_input_to_message")
+        _add_record(response, voice, "record_intro")
+    return _twiml(response)
+
+
+@bp.post("/menu/choice")
+@twilio_signed
+def menu_choice() -> Response:
+    call = _call()
+    voice = _voice(call)
+    response = VoiceResponse()
+    digits = request.form.get("Digits", "").strip()
+    if digits == "1":
+        _add_record(response, voice, "record_intro")
+    elif digits == "2":
+        _answer_status(response, voice, call)
+    elif digits == "0":
+        _answer_person(response, voice, call)
+    elif digits == "9":
+        _answer_emergency(response, voice, call)
+    elif digits == "*":
+        _add_menu(response, voice, attempt=0)
+    else:
+        voice.say(response, "invalid_choice")
+        _add_menu(response, voice, _attempt())
+    return _twiml(response)
+
+
+def _answer_status(response: VoiceResponse, voice: Voice, call: Call | None) -> None:
+    case = services.latest_open_case(call.from_phone) if call else None
+    if case is not None:
+        _add_case_status(response, voice, case)
+        voice.say(response, "back_to_menu")
+        _add_menu(response, voice, attempt=0)
+        return
+    voice.say(response, "status_none_for_caller")
+    gather = response.gather(
+        input="dtmf", finish_on_key="#", timeout=MENU_TIMEOUT_S + 4, action="/ivr/status/lookup"
+    )
+    voice.say(gather, "status_ask_number")
+    response.redirect("/ivr/menu?attempt=1", method="POST")
+
+
+@bp.post("/status/lookup")
+@twilio_signed
+def status_lookup() -> Response:
+    voice = _voice(_call())
+    response = VoiceResponse()
+    case = services.case_by_number(request.form.get("Digits", ""))
+    if case is None:
+        voice.say(response, "status_not_found")
+    else:
+        _add_case_status(response, voice, case)
+    voice.say(response, "back_to_menu")
+    _add_menu(response, voice, attempt=0)
+    return _twiml(response)
+
+
+def _answer_person(response: VoiceResponse, voice: Voice, call: Call | None) -> None:
+    settings = current_settings()
+    open_now = clock.within(settings.service_hours, settings.timezone)
+    if not open_now or not settings.on_duty_numbers:
+        _add_record(response, voice, "record_after_hours")
+        return
+    voice.say(response, "connecting")
+    _add_dial(response, "/ivr/person/done", call.to_phone if call else None)
+
+
+@bp.post("/person/done")
+@twilio_signed
+def person_done() -> Response:
+    voice = _voice(_call())
+    response = VoiceResponse()
+    if request.form.get("DialCallStatus") == "completed":
+        voice.say(response, "goodbye")
+        response.hangup()
+    else:
+        _add_record(response, voice, "person_unavailable")
+    return _twiml(response)
+
+
+def _answer_emergency(response: VoiceResponse, voice: Voice, call: Call | None) -> None:
+    if call is not None:
+        case, created = services.open_emergency_case(call)
+        if created:
+            dispatch.alert_on_duty(case.id)
+    if not current_settings().on_duty_numbers:
+        log.error("emergency call but HOTLINE_ON_DUTY_NUMBERS is empty")
+        _add_record(response, voice, "emergency_unanswered")
+        return
+    voice.say(response, "emergency_connecting")
+    _add_dial(response, "/ivr/emergency/done", call.to_phone if call else None)
+
+
+@bp.post("/emergency/done")
+@twilio_signed
+def emergency_done() -> Response:
+    voice = _voice(_call())
+    response = VoiceResponse()
+    if request.form.get("DialCallStatus") == "completed":
+        voice.say(response, "goodbye")
+        response.hangup()
+    else:
+        _add_record(response, voice, "emergency_unanswered")
+    return _twiml(response)
+
+
+def _recording_sid() -> str:
+    recording_sid = request.form.get("RecordingSid", "").strip()
+    if not RECORDING_SID.match(recording_sid):
+        log.warning("%s without a valid RecordingSid", request.path)
+        abort(400, "RecordingSid missing or malformed")
+    return recording_sid
+
+
+@bp.post("/recorded")
+@twilio_signed
+def recorded() -> Response:
+    """<Record>'s action: the caller hears their case number, slowly, twice."""
+    call = _call()
+    voice = _voice(call)
+    response = VoiceResponse()
+    case, _, created = services.case_for_recording(
+        _recording_sid(), call.call_sid if call else "", voice.locale
+    )
+    if created:
+        dispatch.case_number_sms(case.id)
+    if request.form.get("Digits") != "hangup":
+        voice.say(response, "case_number", digits=voice.prompts.digits(case.number))
+        response.hangup()
+    return _twiml(response)
+
+
+@bp.post("/recording-status")
+@twilio_signed
+def recording_status() -> Response:
+    """Twilio says the recording is ready: note it durably, then let a worker transcribe it."""
+    settings = current_settings()
+    case, recording, created = services.case_for_recording(
+        _recording_sid(), request.form.get("CallSid", "").strip(), settings.default_locale
+    )
+    services.note_recording_status(
+        recording,
+        status=request.form.get("RecordingStatus", ""),
+        duration=request.form.get("RecordingDuration", ""),
+    )
+    if created:
+        dispatch.case_number_sms(case.id)
+    dispatch.transcription(recording.id)
+    return Response(status=204)
+
+
+@bp.get("/audio/<locale>/<filename>")
+def recorded_prompt(locale: str, filename: str) -> Response:
+    path = recorded_prompt_path(current_settings().data_dir, locale, filename)
+    if path is None:
+        abort(404)
+    return send_file(path, max_age=3600)

@@ -1,0 +1,48 @@
+"""Alembic environment: migrates the database named by the hotline's settings."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+import cases.models  # noqa: F401 - registers the tables on Base.metadata
+from hotline.config import Settings
+from hotline.db import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def database_url() -> str:
+    url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+    return url or Settings.from_env().database_url
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=database_url(), target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    url = database_url()
+    connect_args = {}
+    if url.startswith("postgresql"):
+        # Never let a migration queue behind a long lock in production.
+        connect_args = {"options": "-c lock_timeout=10s -c statement_timeout=60s"}
+    engine = create_engine(url, poolclass=pool.NullPool, connect_args=connect_args)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,64 @@
+"""Hands work to Celery after the request's data is committed.
+
+Publishing can fail (broker down); nothing is lost then: every job here has its state in the
+database, and a beat job re-sends transcriptions that were never picked up.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import update
+
+from cases.models import Recording
+from hotline.clock import now
+from hotline.db import db
+
+log = logging.getLogger(__name__)
+
+
+def transcription(recording_id: int) -> bool:
+    """Enqueue the transcription once, however many times Twilio repeats its callback."""
+    from tasks.voicemail import transcribe_recording
+
+    claimed = db.session.execute(
+        update(Recording)
+        .where(
+            Recording.id == recording_id,
+            Recording.available.is_(True),
+            Recording.enqueued_at.is_(None),
+        )
+        .values(enqueued_at=now())
+    )
+    db.session.commit()
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    try:
+        transcribe_recording.delay(recording_id)
+    except Exception:
+        log.exception("could not enqueue transcription of recording %s; beat will retry", recording_id)
+        db.session.execute(
+            update(Recording).where(Recording.id == recording_id).values(enqueued_at=None)
+        )
+        db.session.commit()
+        return False
+    return True
+
+
+def case_number_sms(case_id: int) -> None:
+    from tasks.notify import send_case_number_sms
+
+    _publish(send_case_number_sms, case_id)
+
+
+def alert_on_duty(case_id: int, words: list[str] | None = None) -> None:
+    from tasks.notify import alert_on_duty_staff
+
+    _publish(alert_on_duty_staff, case_id, words or [])
+
+
+def _publish(task: object, *args: object) -> None:
+    try:
+        task.delay(*args)  # type: ignore[attr-defined]
+    except Exception:
+        log.exception("could not enqueue %s for %s", getattr(task, "name", task), args)
