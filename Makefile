@@ -1,0 +1,33 @@
+# The few commands people use. `make help` lists them.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: help setup run test check bench
+
+help:  ## list the commands
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+setup: $(PY)  ## install the hotline and its development tools into .venv
+	$(PY) -m pip install --quiet -e ".[dev]"
+
+run: setup  ## set up, then serve web + worker + beat on SQLite (embedded default)
+	$(VENV)/bin/hotline run --host $(HOST) --port $(PORT)
+
+test: setup  ## run the whole test suite (starts local PostgreSQL/Redis if needed)
+	./scripts/services.sh
+	$(PY) -m pytest
+
+check: setup  ## lint, format check and type check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: setup  ## run the benchmarks and print their figures
+	$(PY) benchmarks/transcription.py
+	$(PY) benchmarks/webhooks.py

@@ -1,0 +1,86 @@
+from pathlib import Path
+
+from click.testing import CliRunner
+from flask import Flask
+from sqlalchemy import func, select
+
+from cases.models import Resident
+from cases.residents_import import import_residents
+from hotline.db import db
+
+GOOD = """phone,name,address,building,grid,language,family_contacts,preferred_call_hours,do_not_call
++8613800000001,王秀英,幸福路1号,3号楼,第一网格,zh-CN,王明:+8613900000001,09:00-17:00,no
+13800000002,김영희,행복로 2,2동,grid-2,ko-KR,,,
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "residents.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _count() -> int:
+    return db.session.scalar(select(func.count(Resident.id))) or 0
+
+
+def test_good_file_imports_every_row_with_contacts(app: Flask, tmp_path: Path) -> None:
+    with app.app_context():
+        report = import_residents(_write(tmp_path, GOOD))
+        assert report.errors == [] and report.imported == 2
+        wang = db.session.scalar(select(Resident).where(Resident.phone == "+8613800000001"))
+        assert wang is not None and wang.grid == "第一网格"
+        assert [c.phone for c in wang.family_contacts] == ["+8613900000001"]
+        # A local number is read in the given region and stored in E.164.
+        assert db.session.scalar(select(Resident).where(Resident.phone == "+8613800000002"))
+
+
+def test_reimport_updates_instead_of_duplicating(app: Flask, tmp_path: Path) -> None:
+    with app.app_context():
+        import_residents(_write(tmp_path, GOOD))
+        report = import_residents(_write(tmp_path, GOOD.replace("幸福路1号", "幸福路9号")))
+        assert (report.imported, report.updated) == (0, 2)
+        assert _count() == 2
+
+
+def test_broken_rows_are_named_by_line_and_nothing_is_imported(app: Flask, tmp_path: Path) -> None:
+    broken = GOOD + (
+        "not-a-phone,李四,,,,zh-CN,,,\n"
+        "+8613800000005,,,,,zh-CN,,,\n"
+        "+8613800000006,赵六,,,,fr-FR,,,\n"
+        "+8613800000007,钱七,,,,zh-CN,,25:00-26:00,\n"
+        "+8613800000001,重复,,,,zh-CN,,,\n"
+        "+8613800000008,孙八,,,,zh-CN,no-colon-contact,,\n"
+        "+8613800000009,周九,,,,zh-CN,,,maybe\n"
+    )
+    with app.app_context():
+        report = import_residents(_write(tmp_path, broken))
+        assert [error.split(":")[0] for error in report.errors] == [
+            "line 4", "line 5", "line 6", "line 7", "line 8", "line 9", "line 10",
+        ]
+        assert "already given on line 2" in report.errors[4]
+        assert _count() == 0
+
+
+def test_missing_header_and_non_utf8_are_refused(app: Flask, tmp_path: Path) -> None:
+    with app.app_context():
+        assert import_residents(_write(tmp_path, "a,b\n1,2\n")).errors[0].startswith("line 1")
+        path = tmp_path / "gbk.csv"
+        path.write_bytes("phone,name\n+8613800000001,王秀英\n".encode("gbk"))
+        assert "UTF-8" in import_residents(path).errors[0]
+        assert _count() == 0
+
+
+def test_cli_reports_errors_and_exits_nonzero(env: dict[str, str], tmp_path: Path) -> None:
+    from hotline.cli import main
+
+    runner = CliRunner()
+    from hotline import migrate
+
+    migrate.upgrade(env["HOTLINE_DATABASE_URL"])
+    result = runner.invoke(main, ["residents", "import", str(_write(tmp_path, "phone,name\nxx,y\n"))], env=env)
+    assert result.exit_code == 1
+    assert "line 2" in result.output
+    result = runner.invoke(main, ["residents", "import", str(_write(tmp_path, GOOD))], env=env)
+    assert result.exit_code == 0, result.output
+    assert "imported 2 new" in result.output

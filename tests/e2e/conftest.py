@@ -1,0 +1,113 @@
+"""Real processes: `hotline run` (embedded) or `hotline web` + `hotline worker` (production)."""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+
+from tests.conftest import REDIS_URL, make_env, new_postgres_database
+from twilio_double.rest import TwilioRestDouble
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningHotline:
+    base_url: str
+    env: dict[str, str]
+    processes: list[subprocess.Popen[bytes]]
+
+    def api_token(self) -> str:
+        output = subprocess.run(  # noqa: S603
+            [str(BIN / "hotline"), "tokens", "create", "--name", "e2e"],
+            env=self.env, check=True, capture_output=True, text=True,
+        ).stdout
+        return output.strip().splitlines()[-1]
+
+
+def _wait_healthy(base_url: str, processes: list[subprocess.Popen[bytes]], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process in processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            if requests.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError("hotline did not become healthy")
+
+
+def _start(commands: list[list[str]], env: dict[str, str], log_dir: Path) -> list[subprocess.Popen[bytes]]:
+    processes = []
+    for index, command in enumerate(commands):
+        log = open(log_dir / f"process-{index}.log", "wb")  # noqa: SIM115 - closed with the process
+        processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))  # noqa: S603
+    return processes
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(params=["embedded", pytest.param("production", marks=pytest.mark.postgres)])
+def hotline(
+    request: pytest.FixtureRequest, tmp_path: Path, rest: TwilioRestDouble
+) -> Iterator[RunningHotline]:
+    stack = ExitStack()
+    request.addfinalizer(stack.close)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    if request.param == "embedded":
+        env = make_env(tmp_path, "", TWILIO_API_BASE_URL=rest.base_url)
+        del env["HOTLINE_DATABASE_URL"], env["HOTLINE_BROKER_URL"]  # the defaults, as a user gets
+        commands = [[str(BIN / "hotline"), "run", "--port", str(port)]]
+    else:
+        redis_db = random.randint(1, 15)  # noqa: S311
+        redis.Redis.from_url(f"{REDIS_URL}/{redis_db}").flushdb()
+        env = make_env(
+            tmp_path,
+            stack.enter_context(new_postgres_database()),
+            TWILIO_API_BASE_URL=rest.base_url,
+            HOTLINE_BROKER_URL=f"{REDIS_URL}/{redis_db}",
+        )
+        subprocess.run([str(BIN / "hotline"), "db", "upgrade"], env={**os.environ, **env}, check=True)  # noqa: S603
+        commands = [
+            [str(BIN / "hotline"), "web", "--port", str(port)],
+            [str(BIN / "hotline"), "worker", "-Q", "celery,speech", "--concurrency", "2"],
+        ]
+    env = {**os.environ, **env}
+    processes = _start(commands, env, tmp_path)
+    try:
+        _wait_healthy(base_url, processes)
+        yield RunningHotline(base_url, env, processes)
+    finally:
+        _stop(processes)
+        for log in sorted(tmp_path.glob("process-*.log")):
+            sys.stderr.write(f"--- {log.name} (tail)\n{log.read_text(errors='replace')[-3000:]}\n")

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from click.testing import CliRunner
+from flask import Flask
+
+from cases import services
+from hotline import migrate
+from hotline.api_tokens import create_token
+from hotline.cli import main
+from hotline.db import db
+
+
+def _seed_case(phone: str) -> str:
+    call = services.record_call("CA" + phone[-6:] * 5 + "00", phone, "+8610123456", "inbound", "zh-CN")
+    case, _, _ = services.case_for_recording("RE" + phone[-6:] * 5 + "00", call.call_sid, "zh-CN")
+    return case.number
+
+
+def test_cases_by_phone_needs_a_valid_bearer_token(app: Flask) -> None:
+    client = app.test_client()
+    with app.app_context():
+        token = create_token("acceptance")
+        mine = _seed_case("+8613800000001")
+        _seed_case("+8613800000002")
+    assert client.get("/api/cases?phone=+8613800000001").status_code == 401
+    assert client.get("/api/cases", headers={"Authorization": "Bearer nope"}).status_code == 401
+    response = client.get(
+        "/api/cases", query_string={"phone": "+8613800000001"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200
+    [case] = response.get_json()
+    assert case["number"] == mine and case["phone"] == "+8613800000001"
+    assert {"id", "number", "status", "phone", "transcript", "category", "urgency", "created_at"} <= set(case)
+
+
+def test_bad_phone_is_a_clear_400(app: Flask) -> None:
+    with app.app_context():
+        token = create_token("t")
+    response = app.test_client().get(
+        "/api/cases?phone=call-me", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 400
+    assert "E.164" in response.get_json()["message"]
+
+
+def test_tokens_are_stored_hashed(app: Flask) -> None:
+    from cases.models import ApiToken
+
+    with app.app_context():
+        token = create_token("t")
+        stored = db.session.scalar(db.select(ApiToken))
+        assert stored is not None and token not in stored.token_hash and len(stored.token_hash) == 64
+
+
+def test_cli_prints_the_token_as_its_last_line(env: dict[str, str]) -> None:
+    migrate.upgrade(env["HOTLINE_DATABASE_URL"])
+    result = CliRunner().invoke(main, ["tokens", "create", "--name", "checker"], env=env)
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    assert token.startswith("hl_") and len(token) > 40
+
+
+def test_healthz(app: Flask) -> None:
+    assert app.test_client().get("/healthz").status_code == 200

@@ -1,0 +1,255 @@
+"""A resident's call, played by the simulator exactly as Twilio would, through every path."""
+
+from __future__ import annotations
+
+import io
+import wave
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from cases.models import Case, CaseSource, Recording, Resident, Urgency
+from hotline.clock import CLOCK_KEY
+from hotline.db import db
+from tests.conftest import HOTLINE_NUMBER, ON_DUTY
+from twilio_double.rest import TwilioRestDouble
+from twilio_double.script import Hangup, Press, Silence, Speak
+from twilio_double.simulator import CallSimulator
+
+CALLER = "+8613800000001"
+
+
+def speech_wav(seconds: float = 2.0) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x10\x00\xf0\xff" * int(4000 * seconds))
+    return buffer.getvalue()
+
+
+def add_resident(app: Flask, language: str = "zh-CN", name: str = "王秀英") -> None:
+    with app.app_context():
+        db.session.add(Resident(phone=CALLER, name=name, language=language))
+        db.session.commit()
+
+
+def count(app: Flask, model: type) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def only_case(app: Flask) -> Case:
+    with app.app_context():
+        [case] = db.session.scalars(select(Case)).all()
+        db.session.expunge(case)
+        return case
+
+
+def test_unknown_caller_hears_welcome_and_menu_in_default_language(phone: CallSimulator) -> None:
+    result = phone.call(from_=CALLER, to=HOTLINE_NUMBER, script=[Hangup()], url="/ivr/incoming")
+    assert result.application_error is None
+    assert result.said[0] == "您好，这里是社区服务热线。"
+    assert "请按1" in result.said[1] and "请按9" in result.said[1] and "星号" in result.said[1]
+    assert result.says[0].language == "zh-CN"
+
+
+def test_known_caller_is_greeted_by_name_in_their_language(app: Flask, phone: CallSimulator) -> None:
+    add_resident(app, language="ko-KR", name="김영희")
+    result = phone.call(from_=CALLER, to=HOTLINE_NUMBER, script=[Hangup()], url="/ivr/incoming")
+    assert result.said[0].startswith("김영희님")
+    assert "1번" in result.said[1]
+    assert result.says[0].voice == "Polly.Seoyeon"
+
+
+def test_star_repeats_and_invalid_digit_is_explained(phone: CallSimulator) -> None:
+    result = phone.call(
+        from_=CALLER, to=HOTLINE_NUMBER, script=[Press("*"), Press("7"), Hangup()], url="/ivr/incoming"
+    )
+    menus = [text for text in result.said if "请按1" in text]
+    assert len(menus) == 3
+    assert "对不起，没有这个选项。" in result.said
+
+
+def test_silence_repeats_menu_twice_then_takes_a_message(app: Flask, phone: CallSimulator) -> None:
+    result = phone.call(
+        from_=CALLER,
+        to=HOTLINE_NUMBER,
+        script=[Silence(), Silence(), Silence(), Speak(speech_wav())],
+        url="/ivr/incoming",
+    )
+    assert len([text for text in result.said if "请按1" in text]) == 3
+    assert len(result.recordings) == 1
+    assert count(app, Case) == 1
+    assert result.hung_up_by == "app"
+
+
+def test_leaving_a_message_opens_a_case_and_reads_its_number(
+    app: Flask, phone: CallSimulator, rest: TwilioRestDouble
+) -> None:
+    result = phone.call(
+        from_=CALLER, to=HOTLINE_NUMBER, script=[Press("1"), Speak(speech_wav()), Press("#")], url="/ivr/incoming"
+    )
+    case = only_case(app)
+    assert case.source == CaseSource.VOICEMAIL and case.phone == CALLER
+    spaced = "，".join(case.number)
+    assert any(text.count(spaced) == 2 for text in result.said), result.said
+    with app.app_context():
+        recording = db.session.scalar(select(Recording))
+        assert recording is not None
+        assert recording.recording_sid == result.recordings[0] and recording.available
+    # The case number also goes out by text (queued for the worker).
+    assert result.record_events[0].digits == "#"
+
+
+def test_three_deliveries_of_the_recording_callback_make_one_case(
+    app: Flask, phone: CallSimulator
+) -> None:
+    result = phone.call(
+        from_=CALLER,
+        to=HOTLINE_NUMBER,
+        script=[Press("1"), Speak(speech_wav())],
+        url="/ivr/incoming",
+        recording_status_deliveries=3,
+    )
+    assert len(result.requests_of("recording-status")) == 3
+    assert all(r.status == 204 for r in result.requests_of("recording-status"))
+    assert count(app, Case) == 1 and count(app, Recording) == 1
+
+
+def test_recording_callback_for_an_unknown_call_still_opens_a_case(
+    app: Flask, phone: CallSimulator
+) -> None:
+    response = phone.post("/ivr/recording-status", {
+        "AccountSid": phone.account_sid,
+        "CallSid": "CA" + "9" * 32,
+        "RecordingSid": "RE" + "9" * 32,
+        "RecordingStatus": "completed",
+        "RecordingDuration": "4",
+    })
+    assert response.status == 204
+    case = only_case(app)
+    assert case.phone == ""
+    with app.app_context():
+        assert [e.kind for e in db.session.get(Case, case.id).events] == [  # type: ignore[union-attr]
+            "case_opened", "unknown_call", "recording_received",
+        ]
+
+
+def test_status_of_the_callers_open_case_is_spoken(app: Flask, phone: CallSimulator) -> None:
+    phone.call(from_=CALLER, to=HOTLINE_NUMBER, script=[Press("1"), Speak(speech_wav())], url="/ivr/incoming")
+    number = only_case(app).number
+    result = phone.call(from_=CALLER, to=HOTLINE_NUMBER, script=[Press("2"), Hangup()], url="/ivr/incoming")
+    spoken = [text for text in result.said if text.startswith("事项")]
+    assert spoken and "，".join(number) in spoken[0] and "已经收到" in spoken[0]
+
+
+def test_status_by_keyed_case_number_from_another_phone(app: Flask, phone: CallSimulator) -> None:
+    phone.call(from_=CALLER, to=HOTLINE_NUMBER, script=[Press("1"), Speak(speech_wav())], url="/ivr/incoming")
+    number = only_case(app).number
+    result = phone.call(
+        from_="+8613800000099", to=HOTLINE_NUMBER, script=[Press("2"), Press(number + "#"), Hangup()], url="/ivr/incoming"
+    )
+    assert "我们没有找到您正在办理的事项。" in result.said
+    assert any("，".join(number) in text for text in result.said)
+    wrong = phone.call(
+        from_="+8613800000099", to=HOTLINE_NUMBER, script=[Press("2"), Press("99#"), Hangup()], url="/ivr/incoming"
+    )
+    assert "对不起，没有找到这个编号的事项。" in wrong.said
+
+
+def test_zero_dials_the_on_duty_person_in_service_hours(phone: CallSimulator) -> None:
+    result = phone.call(from_=CALLER, to=HOTLINE_NUMBER, script=[Press("0")], url="/ivr/incoming")
+    assert result.dialed == [ON_DUTY]
+    assert result.said[-1] == "谢谢您的来电，再见。"
+
+
+def test_zero_takes_a_message_outside_service_hours(app: Flask, phone: CallSimulator) -> None:
+    # 23:00 in Shanghai: 15:00 UTC, with service hours 07:00-20:00.
+    app.extensions["hotline.settings"] = _with_hours(app, "07:00-20:00")
+    app.extensions[CLOCK_KEY] = lambda: datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    result = phone.call(
+        from_=CALLER, to=HOTLINE_NUMBER, script=[Press("0"), Speak(speech_wav())], url="/ivr/incoming"
+    )
+    assert result.dialed == []
+    assert any("下班时间" in text and "07:00" in text for text in result.said)
+    assert count(app, Case) == 1
+
+
+def _with_hours(app: Flask, hours: str) -> object:
+    from dataclasses import replace
+
+    from hotline.config import HoursWindow
+
+    return replace(app.extensions["hotline.settings"], service_hours=HoursWindow.parse(hours))
+
+
+def test_unanswered_person_leads_to_a_message(phone: CallSimulator, app: Flask) -> None:
+    result = phone.call(
+        from_=CALLER,
+        to=HOTLINE_NUMBER,
+        script=[Press("0"), Speak(speech_wav())],
+        url="/ivr/incoming",
+        dial_outcomes={ON_DUTY: "no-answer"},
+    )
+    assert "工作人员暂时不能接听。请在嘀声后留言，我们会给您回电。" in result.said
+    assert count(app, Case) == 1
+
+
+def test_nine_dials_even_at_night_and_opens_an_emergency_case(app: Flask, phone: CallSimulator) -> None:
+    app.extensions["hotline.settings"] = _with_hours(app, "07:00-20:00")
+    app.extensions[CLOCK_KEY] = lambda: datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # 02:00 local
+    add_resident(app)
+    result = phone.call(from_=CALLER, to=HOTLINE_NUMBER, script=[Press("9")], url="/ivr/incoming")
+    assert result.dialed == [ON_DUTY]
+    case = only_case(app)
+    assert (case.source, case.urgency) == (CaseSource.EMERGENCY_CALL, Urgency.EMERGENCY)
+    assert case.resident_id is not None
+
+
+def test_unanswered_emergency_message_joins_the_emergency_case(app: Flask, phone: CallSimulator) -> None:
+    phone.call(
+        from_=CALLER,
+        to=HOTLINE_NUMBER,
+        script=[Press("9"), Speak(speech_wav())],
+        url="/ivr/incoming",
+        dial_outcomes={ON_DUTY: "no-answer"},
+    )
+    case = only_case(app)
+    assert case.source == CaseSource.EMERGENCY_CALL
+    with app.app_context():
+        assert db.session.scalar(select(Recording.case_id)) == case.id
+
+
+@pytest.mark.parametrize("signature", ["missing", "forged"])
+def test_unsigned_or_forged_webhooks_are_refused(
+    app: Flask, phone: CallSimulator, signature: str
+) -> None:
+    result = phone.call(
+        from_=CALLER, to=HOTLINE_NUMBER, script=[Hangup()], url="/ivr/incoming", signature=signature
+    )
+    assert result.application_error is not None and result.application_error.status == 403
+    assert count(app, Case) == 0
+
+
+def test_signature_for_another_url_is_refused(phone: CallSimulator) -> None:
+    params = {"CallSid": "CA" + "1" * 32, "From": CALLER, "To": HOTLINE_NUMBER}
+    signed_elsewhere = phone.signature("https://evil.example.org/ivr/incoming", params)
+    response = phone.post("/ivr/incoming", params, signature=signed_elsewhere)
+    assert response.status == 403
+
+
+def test_garbled_fields_still_get_the_caller_a_menu(phone: CallSimulator) -> None:
+    response = phone.post("/ivr/incoming", {"Foo": "bar"})
+    assert response.status == 200 and b"<Gather" in response.body
+    response = phone.post("/ivr/menu/choice?attempt=x", {"CallSid": "CA" + "2" * 32, "Digits": "abc"})
+    assert response.status == 200 and b"<Gather" in response.body
+
+
+def test_recording_callback_without_a_recording_sid_is_a_clear_400(phone: CallSimulator, app: Flask) -> None:
+    response = phone.post("/ivr/recording-status", {"CallSid": "CA" + "3" * 32, "RecordingSid": "../../etc"})
+    assert response.status == 400
+    assert count(app, Case) == 0

@@ -1,0 +1,175 @@
+"""The voicemail task against the REST double: download, convert, transcribe, triage, fail well."""
+
+from __future__ import annotations
+
+import io
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from flask import Flask
+
+from cases import services
+from cases.models import Case, CaseSource, RecordingStatus
+from hotline.db import db
+from tasks import dispatch
+from tasks.voicemail import requeue_stalled_recordings, transcribe_recording
+from tests.conftest import require_shared_speech
+from twilio_double.rest import TwilioRestDouble
+
+CALLER = "+8613800000001"
+
+
+def wav_bytes(samples: np.ndarray, rate: int = 8000) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples.astype("<i2").tobytes())
+    return buffer.getvalue()
+
+
+def korean_clip() -> Path:
+    return require_shared_speech() / "ko" / "zeroth_104_003_0294_8k.wav"
+
+
+def noted_recording(rest: TwilioRestDouble, audio: bytes | Path, **kwargs: object) -> int:
+    """What the IVR webhooks leave behind: a call, a case, a recording Twilio says is ready."""
+    call = services.record_call("CA" + "1" * 32, CALLER, "+8610123456", "inbound", "ko-KR")
+    sid = rest.add_recording(call.call_sid, audio, **kwargs)  # type: ignore[arg-type]
+    _, recording, _ = services.case_for_recording(sid, call.call_sid, "ko-KR")
+    services.note_recording_status(recording, "completed", "7")
+    return recording.id
+
+
+def run_task(recording_id: int) -> Case:
+    transcribe_recording.apply(args=[recording_id])
+    db.session.expire_all()
+    case = db.session.scalar(db.select(Case))
+    assert case is not None
+    return case
+
+
+@pytest.mark.speech
+def test_real_message_becomes_a_transcribed_case(app: Flask, rest: TwilioRestDouble) -> None:
+    with app.app_context():
+        case = run_task(noted_recording(rest, korean_clip()))
+        assert case.recording is not None
+        assert case.recording.status == RecordingStatus.TRANSCRIBED
+        assert "커피" in case.transcript.replace(" ", "")
+        assert case.transcript == case.machine_transcript
+        assert all(0 <= w["conf"] <= 1 and w["end"] >= w["start"] for w in case.transcript_words)
+        assert Path(case.recording.file_path).read_bytes() == korean_clip().read_bytes()
+        assert [e.kind for e in case.events] == ["case_opened", "recording_received", "transcribed"]
+        # Twilio's media was fetched with the account's credentials.
+        media = [r for r in rest.requests if "/Recordings/" in r["path"]]
+        assert media and all(r["authorized"] for r in media)
+
+
+def test_silence_is_flagged_for_staff_to_listen(app: Flask, rest: TwilioRestDouble) -> None:
+    with app.app_context():
+        case = run_task(noted_recording(rest, wav_bytes(np.zeros(8000 * 4))))
+        assert case.no_speech
+        assert "listen to the recording" in case.error
+        assert case.recording is not None and case.recording.status == RecordingStatus.TRANSCRIBED
+
+
+def test_noise_is_kept_as_a_case(app: Flask, rest: TwilioRestDouble) -> None:
+    noise = np.random.default_rng(1).normal(0, 3000, 8000 * 3).clip(-32000, 32000)
+    with app.app_context():
+        case = run_task(noted_recording(rest, wav_bytes(noise)))
+        assert case.recording is not None and case.recording.status == RecordingStatus.TRANSCRIBED
+        assert case.status.value == "new"
+
+
+@pytest.mark.parametrize("fault", ["zero-bytes", "not-found"])
+def test_download_that_keeps_failing_leaves_a_case_with_the_error(
+    app: Flask, rest: TwilioRestDouble, fault: str
+) -> None:
+    with app.app_context():
+        case = run_task(noted_recording(rest, wav_bytes(np.zeros(800)), fault=fault))
+        assert case.recording is not None
+        assert case.recording.status == RecordingStatus.FAILED
+        assert case.recording.attempts == 5
+        assert "Could not download the recording after 5 attempts" in case.error
+
+
+def test_download_recovers_after_transient_errors(app: Flask, rest: TwilioRestDouble) -> None:
+    rest.fail_next("/Recordings/RE", status=503, times=2)
+    with app.app_context():
+        case = run_task(noted_recording(rest, wav_bytes(np.zeros(8000))))
+        assert case.recording is not None
+        assert case.recording.status == RecordingStatus.TRANSCRIBED
+        assert case.recording.attempts == 3
+
+
+def test_garbage_audio_is_a_clear_error_not_a_lost_message(app: Flask, rest: TwilioRestDouble) -> None:
+    with app.app_context():
+        case = run_task(noted_recording(rest, b"this is not audio at all" * 50))
+        assert case.recording is not None and case.recording.status == RecordingStatus.FAILED
+        assert case.error
+        assert case.source == CaseSource.VOICEMAIL
+
+
+def test_truncated_wav_is_transcribed_as_far_as_it_goes(app: Flask, rest: TwilioRestDouble) -> None:
+    whole = wav_bytes(np.zeros(8000 * 4))
+    with app.app_context():
+        case = run_task(noted_recording(rest, whole[: len(whole) // 2]))
+        assert case.recording is not None and case.recording.status == RecordingStatus.TRANSCRIBED
+        assert "cut short" in case.error
+
+
+def test_task_is_idempotent(app: Flask, rest: TwilioRestDouble) -> None:
+    with app.app_context():
+        recording_id = noted_recording(rest, wav_bytes(np.zeros(8000)))
+        run_task(recording_id)
+        downloads = len([r for r in rest.requests if "/Recordings/" in r["path"]])
+        case = run_task(recording_id)
+        assert len([r for r in rest.requests if "/Recordings/" in r["path"]]) == downloads
+        assert [e.kind for e in case.events].count("transcribed") == 1
+
+
+def test_missing_model_is_a_clear_error_and_retranscribe_recovers(
+    app: Flask, rest: TwilioRestDouble, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tasks.voicemail import retranscribe
+
+    monkeypatch.setenv("VOSK_MODEL_PATH_KO_KR", str(tmp_path / "no-such-model"))
+    with app.app_context():
+        recording_id = noted_recording(rest, wav_bytes(np.zeros(8000)))
+        case = run_task(recording_id)
+        assert case.recording is not None and case.recording.status == RecordingStatus.FAILED
+        assert "no-such-model" in case.error
+        monkeypatch.delenv("VOSK_MODEL_PATH_KO_KR")
+        retranscribe(case)
+        case = run_task(recording_id)
+        assert case.recording is not None and case.recording.status == RecordingStatus.TRANSCRIBED
+        assert case.error == "No speech recognised: listen to the recording."
+
+
+def test_duplicate_status_callbacks_enqueue_one_transcription(
+    app: Flask, rest: TwilioRestDouble
+) -> None:
+    with app.app_context():
+        recording_id = noted_recording(rest, wav_bytes(np.zeros(800)))
+        sent = []
+        from tasks import voicemail
+
+        original = voicemail.transcribe_recording.delay
+        voicemail.transcribe_recording.delay = lambda *a: sent.append(a)  # type: ignore[method-assign]
+        try:
+            results = [dispatch.transcription(recording_id) for _ in range(3)]
+        finally:
+            voicemail.transcribe_recording.delay = original  # type: ignore[method-assign]
+        assert results == [True, False, False] and sent == [(recording_id,)]
+
+
+def test_beat_requeues_a_recording_whose_publish_failed(app: Flask, rest: TwilioRestDouble) -> None:
+    with app.app_context():
+        recording_id = noted_recording(rest, wav_bytes(np.zeros(800)))
+        # The broker was down: nothing was ever enqueued.
+        assert requeue_stalled_recordings.apply().get() == 1
+        assert requeue_stalled_recordings.apply().get() == 0  # now enqueued: not sent twice
+        assert recording_id
