@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import io
 import wave
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from cases.models import Case, CaseSource, Recording, Resident, Urgency
 from hotline.clock import CLOCK_KEY
 from hotline.db import db
-from tests.conftest import HOTLINE_NUMBER, ON_DUTY
+from tests.conftest import ACCOUNT_SID, HOTLINE_NUMBER, ON_DUTY, PUBLIC_URL
+from tests.ivr.conftest import SimulatorFactory, sign
 from twilio_double.rest import TwilioRestDouble
 from twilio_double.script import Hangup, Press, Silence, Speak
 from twilio_double.simulator import CallSimulator
 
 CALLER = "+8613800000001"
+Poster = Callable[..., TestResponse]
 
 
 def speech_wav(seconds: float = 2.0) -> bytes:
@@ -105,15 +109,13 @@ def test_leaving_a_message_opens_a_case_and_reads_its_number(
     assert result.record_events[0].digits == "#"
 
 
+@pytest.mark.parametrize("status_first", [False, True])
 def test_three_deliveries_of_the_recording_callback_make_one_case(
-    app: Flask, phone: CallSimulator
+    app: Flask, make_phone: SimulatorFactory, status_first: bool
 ) -> None:
+    phone = make_phone(recording_status_repeats=3, recording_status_first=status_first)
     result = phone.call(
-        from_=CALLER,
-        to=HOTLINE_NUMBER,
-        script=[Press("1"), Speak(speech_wav())],
-        url="/ivr/incoming",
-        recording_status_deliveries=3,
+        from_=CALLER, to=HOTLINE_NUMBER, script=[Press("1"), Speak(speech_wav())], url="/ivr/incoming"
     )
     assert len(result.requests_of("recording-status")) == 3
     assert all(r.status == 204 for r in result.requests_of("recording-status"))
@@ -121,16 +123,16 @@ def test_three_deliveries_of_the_recording_callback_make_one_case(
 
 
 def test_recording_callback_for_an_unknown_call_still_opens_a_case(
-    app: Flask, phone: CallSimulator
+    app: Flask, signed_post: Poster
 ) -> None:
-    response = phone.post("/ivr/recording-status", {
-        "AccountSid": phone.account_sid,
+    response = signed_post("/ivr/recording-status", {
+        "AccountSid": ACCOUNT_SID,
         "CallSid": "CA" + "9" * 32,
         "RecordingSid": "RE" + "9" * 32,
         "RecordingStatus": "completed",
         "RecordingDuration": "4",
     })
-    assert response.status == 204
+    assert response.status_code == 204
     case = only_case(app)
     assert case.phone == ""
     with app.app_context():
@@ -224,32 +226,37 @@ def test_unanswered_emergency_message_joins_the_emergency_case(app: Flask, phone
         assert db.session.scalar(select(Recording.case_id)) == case.id
 
 
-@pytest.mark.parametrize("signature", ["missing", "forged"])
+@pytest.mark.parametrize("signing", ["omit", "forged"])
 def test_unsigned_or_forged_webhooks_are_refused(
-    app: Flask, phone: CallSimulator, signature: str
+    app: Flask, make_phone: SimulatorFactory, signing: str
 ) -> None:
-    result = phone.call(
-        from_=CALLER, to=HOTLINE_NUMBER, script=[Hangup()], url="/ivr/incoming", signature=signature
+    result = make_phone(signing=signing).call(
+        from_=CALLER, to=HOTLINE_NUMBER, script=[Hangup()], url="/ivr/incoming"
     )
     assert result.application_error is not None and result.application_error.status == 403
     assert count(app, Case) == 0
 
 
-def test_signature_for_another_url_is_refused(phone: CallSimulator) -> None:
+def test_signature_for_another_url_or_other_params_is_refused(signed_post: Poster) -> None:
     params = {"CallSid": "CA" + "1" * 32, "From": CALLER, "To": HOTLINE_NUMBER}
-    signed_elsewhere = phone.signature("https://evil.example.org/ivr/incoming", params)
-    response = phone.post("/ivr/incoming", params, signature=signed_elsewhere)
-    assert response.status == 403
+    signed_elsewhere = sign("https://evil.example.org/ivr/incoming", params)
+    assert signed_post("/ivr/incoming", params, signature=signed_elsewhere).status_code == 403
+    tampered = sign(PUBLIC_URL + "/ivr/incoming", {**params, "From": "+8613800000002"})
+    assert signed_post("/ivr/incoming", params, signature=tampered).status_code == 403
+    assert signed_post("/ivr/incoming", params).status_code == 200
 
 
-def test_garbled_fields_still_get_the_caller_a_menu(phone: CallSimulator) -> None:
-    response = phone.post("/ivr/incoming", {"Foo": "bar"})
-    assert response.status == 200 and b"<Gather" in response.body
-    response = phone.post("/ivr/menu/choice?attempt=x", {"CallSid": "CA" + "2" * 32, "Digits": "abc"})
-    assert response.status == 200 and b"<Gather" in response.body
+def test_garbled_fields_still_get_the_caller_a_menu(signed_post: Poster) -> None:
+    response = signed_post("/ivr/incoming", {"Foo": "bar"})
+    assert response.status_code == 200 and b"<Gather" in response.data
+    response = signed_post("/ivr/menu/choice?attempt=x", {"CallSid": "CA" + "2" * 32, "Digits": "abc"})
+    assert response.status_code == 200 and b"<Gather" in response.data
 
 
-def test_recording_callback_without_a_recording_sid_is_a_clear_400(phone: CallSimulator, app: Flask) -> None:
-    response = phone.post("/ivr/recording-status", {"CallSid": "CA" + "3" * 32, "RecordingSid": "../../etc"})
-    assert response.status == 400
+def test_recording_callback_without_a_valid_recording_sid_is_a_clear_400(
+    signed_post: Poster, app: Flask
+) -> None:
+    response = signed_post("/ivr/recording-status", {"CallSid": "CA" + "3" * 32, "RecordingSid": "../../etc"})
+    assert response.status_code == 400
+    assert "RecordingSid" in response.get_json()["message"]
     assert count(app, Case) == 0
