@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -16,10 +18,19 @@ from hotline.config import Settings
 CELERY_APP = "hotline.worker"
 
 
-def _app() -> Flask:
+@contextmanager
+def _app_context() -> Iterator[Flask]:
+    """An app context for one command; its database connections are closed at the end."""
     from hotline.app import create_app
+    from hotline.db import db
 
-    return create_app()
+    app = create_app()
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def _celery(*args: str) -> list[str]:
@@ -63,7 +74,9 @@ def _serve(host: str, port: int, threads: int) -> None:
     import waitress
 
     click.echo(f"hotline listening on http://{host}:{port}")
-    waitress.serve(_app(), host=host, port=port, threads=threads, ident="hotline")
+    from hotline.app import create_app
+
+    waitress.serve(create_app(), host=host, port=port, threads=threads, ident="hotline")
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -111,7 +124,7 @@ def tokens_create(name: str) -> None:
     """Make an API token; it is printed once, as the last line, and stored only hashed."""
     from hotline.api_tokens import create_token
 
-    with _app().app_context():
+    with _app_context():
         token = create_token(name)
     click.echo(f"API token for {name} (shown once; keep it secret):")
     click.echo(token)
@@ -129,7 +142,7 @@ def residents_import(csv_file: Path, region: str) -> None:
     """Import residents from CSV; nothing is imported if any row is bad."""
     from cases.residents_import import COLUMNS, import_residents
 
-    with _app().app_context():
+    with _app_context():
         report = import_residents(csv_file, region)
     if report.errors:
         for error in report.errors:
@@ -150,7 +163,7 @@ def _speech_group() -> click.Group:
         from tasks import dispatch
         from tasks.voicemail import retranscribe as reset
 
-        with _app().app_context():
+        with _app_context():
             case = case_by_number(case_number)
             if case is None or case.recording is None:
                 raise click.ClickException(f"no case {case_number} with a recording")

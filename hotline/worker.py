@@ -1,6 +1,22 @@
 """Entry point for `celery -A hotline.worker worker|beat`."""
 
+import logging
+
+from celery.signals import worker_process_init
+
 from hotline.app import create_app
 
 app = create_app()
 celery = app.extensions["celery"]
+
+
+@worker_process_init.connect
+def _load_speech_model(**_: object) -> None:
+    """Load the Vosk model when a worker process starts, not inside the first task."""
+    from ivr.prompts import LOCALES
+    from speech import preload
+
+    try:
+        preload(LOCALES)
+    except Exception:  # a missing model is reported on each case instead; keep the worker up
+        logging.getLogger(__name__).exception("could not preload the speech model")

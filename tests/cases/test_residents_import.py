@@ -71,13 +71,12 @@ def test_missing_header_and_non_utf8_are_refused(app: Flask, tmp_path: Path) -> 
         assert _count() == 0
 
 
-def test_cli_reports_errors_and_exits_nonzero(env: dict[str, str], tmp_path: Path) -> None:
+def test_cli_reports_errors_and_exits_nonzero(
+    app: Flask, env: dict[str, str], tmp_path: Path
+) -> None:
     from hotline.cli import main
 
     runner = CliRunner()
-    from hotline import migrate
-
-    migrate.upgrade(env["HOTLINE_DATABASE_URL"])
     result = runner.invoke(main, ["residents", "import", str(_write(tmp_path, "phone,name\nxx,y\n"))], env=env)
     assert result.exit_code == 1
     assert "line 2" in result.output

@@ -4,7 +4,6 @@ from click.testing import CliRunner
 from flask import Flask
 
 from cases import services
-from hotline import migrate
 from hotline.api_tokens import create_token
 from hotline.cli import main
 from hotline.db import db
@@ -52,8 +51,7 @@ def test_tokens_are_stored_hashed(app: Flask) -> None:
         assert stored is not None and token not in stored.token_hash and len(stored.token_hash) == 64
 
 
-def test_cli_prints_the_token_as_its_last_line(env: dict[str, str]) -> None:
-    migrate.upgrade(env["HOTLINE_DATABASE_URL"])
+def test_cli_prints_the_token_as_its_last_line(app: Flask, env: dict[str, str]) -> None:
     result = CliRunner().invoke(main, ["tokens", "create", "--name", "checker"], env=env)
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]
