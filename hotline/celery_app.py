@@ -13,6 +13,14 @@ SPEECH_QUEUE = "speech"
 DEFAULT_QUEUE = "celery"
 
 
+def _transport_options(broker_url: str) -> dict[str, Any]:
+    if broker_url.startswith(("redis", "rediss", "sqs")):
+        # Longer than the longest transcription, so the broker does not hand a task that is
+        # still running (acknowledged late) to a second worker.
+        return {"visibility_timeout": 3600}
+    return {}  # AMQP has no visibility timeout; the SQLAlchemy transport takes none
+
+
 def celery_init_app(app: Flask, settings: Settings) -> Celery:
     class FlaskTask(Task):  # type: ignore[misc]
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -23,9 +31,7 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
     celery_app.conf.update(
         broker_url=settings.broker_url,
         broker_connection_retry_on_startup=True,
-        # A visibility timeout longer than the longest transcription, so Redis does not
-        # redeliver a task that is still running.
-        broker_transport_options={"visibility_timeout": 3600},
+        broker_transport_options=_transport_options(settings.broker_url),
         task_ignore_result=True,
         # Acknowledge only when a task has finished: a worker killed mid-task loses nothing.
         task_acks_late=True,

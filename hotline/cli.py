@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,11 +55,22 @@ def run(host: str, port: int, threads: int) -> None:
     worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         _celery("worker", "--beat", "-Q", "celery,speech", "--loglevel", "INFO")
     )
+    stopping = threading.Event()
+    threading.Thread(target=_exit_with, args=(worker, stopping), daemon=True).start()
     try:
         _serve(host, port, threads)
     finally:
+        stopping.set()
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
+
+
+def _exit_with(worker: subprocess.Popen[bytes], stopping: threading.Event) -> None:
+    """A web app without its worker would take messages nobody transcribes: stop loudly."""
+    code = worker.wait()
+    if not stopping.is_set():
+        click.echo(f"the Celery worker exited with code {code}; stopping the hotline", err=True)
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 @main.command()

@@ -6,8 +6,8 @@ from celery.signals import worker_process_init
 
 from hotline.app import create_app
 
-app = create_app()
-celery = app.extensions["celery"]
+flask_app = create_app()
+celery = flask_app.extensions["celery"]
 
 
 @worker_process_init.connect

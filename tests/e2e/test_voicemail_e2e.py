@@ -57,6 +57,7 @@ def wait_for_transcripts(
     deadline = time.monotonic() + timeout
     found: dict[str, dict] = {}
     while time.monotonic() < deadline and len(found) < len(phones):
+        hotline.check_alive()
         for phone in phones:
             if phone in found:
                 continue
