@@ -80,24 +80,35 @@ def running_hotline(
             "HOTLINE_RETRY_BASE_SECONDS": "1",
         }
         if backend == "postgres":
-            redis_db = random.randint(1, 15)  # noqa: S311
+            redis_db = random.randint(1, 15)
             env["HOTLINE_BROKER_URL"] = f"{REDIS_URL}/{redis_db}"
             import redis
 
             redis.Redis.from_url(env["HOTLINE_BROKER_URL"]).flushdb()
-        subprocess.run([str(BIN / "hotline"), "db", "upgrade"], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [str(BIN / "hotline"), "db", "upgrade"], env=env, check=True, capture_output=True
+        )
         port = free_port()
         commands = []
         if web:
-            commands.append([str(BIN / "hotline"), "web", "--port", str(port), "--threads", str(threads)])
+            commands.append(
+                [str(BIN / "hotline"), "web", "--port", str(port), "--threads", str(threads)]
+            )
         if workers:
             commands.append(
-                [str(BIN / "hotline"), "worker", "-Q", "celery,speech", "--concurrency", str(workers)]
+                [
+                    str(BIN / "hotline"),
+                    "worker",
+                    "-Q",
+                    "celery,speech",
+                    "--concurrency",
+                    str(workers),
+                ]
             )
         logs = Path(temp) / "logs"
         logs.mkdir()
         processes = [
-            subprocess.Popen(  # noqa: S603
+            subprocess.Popen(
                 command, env=env, stdout=(logs / f"{i}.log").open("wb"), stderr=subprocess.STDOUT
             )
             for i, command in enumerate(commands)

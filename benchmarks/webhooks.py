@@ -22,17 +22,17 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._harness import (  # noqa: E402
+from benchmarks._harness import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     PUBLIC_URL,
     percentile,
     running_hotline,
 )
-from twilio_double.rest import TwilioRestDouble  # noqa: E402
-from twilio_double.script import Press, Speak  # noqa: E402
-from twilio_double.simulator import CallSimulator  # noqa: E402
-from twilio_double.transport import HttpTransport, WireResponse  # noqa: E402
+from twilio_double.rest import TwilioRestDouble
+from twilio_double.script import Press, Speak
+from twilio_double.simulator import CallSimulator
+from twilio_double.transport import HttpTransport, WireResponse
 
 
 class TimedTransport(HttpTransport):
@@ -74,9 +74,10 @@ def main() -> None:
     args = parser.parse_args()
     audio = short_wav()
     timings: dict[str, list[float]] = defaultdict(list)
-    with TwilioRestDouble(ACCOUNT_SID, AUTH_TOKEN) as rest, running_hotline(
-        args.backend, rest.base_url, threads=args.threads
-    ) as hotline:
+    with (
+        TwilioRestDouble(ACCOUNT_SID, AUTH_TOKEN) as rest,
+        running_hotline(args.backend, rest.base_url, threads=args.threads) as hotline,
+    ):
         transport = TimedTransport(hotline.base_url, timings)
 
         def one_call(index: int) -> bool:
@@ -88,8 +89,10 @@ def main() -> None:
                 rest=rest,
             )
             result = simulator.call(
-                from_=f"+86138{index:08d}", to="+8610123456",
-                script=[Press("1"), Speak(audio), Press("#")], url="/ivr/incoming",
+                from_=f"+86138{index:08d}",
+                to="+8610123456",
+                script=[Press("1"), Speak(audio), Press("#")],
+                url="/ivr/incoming",
             )
             return result.application_error is None and len(result.recordings) == 1
 

@@ -105,7 +105,8 @@ def parse_rows(text: str, region: str) -> tuple[list[dict[str, object]], list[st
     if not reader.fieldnames or not set(REQUIRED) <= set(reader.fieldnames):
         return [], [f"line 1: the header must name at least {', '.join(REQUIRED)}"]
     errors = [f"line 1: unknown columns {', '.join(sorted(unknown))}"] if unknown else []
-    rows, seen = [], {}
+    rows: list[dict[str, object]] = []
+    seen: dict[str, int] = {}
     for row in reader:
         line = reader.line_num
         if None in row:

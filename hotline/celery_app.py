@@ -22,7 +22,7 @@ def _transport_options(broker_url: str) -> dict[str, Any]:
 
 
 def celery_init_app(app: Flask, settings: Settings) -> Celery:
-    class FlaskTask(Task):  # type: ignore[misc]
+    class FlaskTask(Task):
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             with app.app_context():
                 return self.run(*args, **kwargs)

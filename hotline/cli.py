@@ -159,7 +159,10 @@ def residents_import(csv_file: Path, region: str) -> None:
     if report.errors:
         for error in report.errors:
             click.echo(error, err=True)
-        click.echo(f"nothing imported: {len(report.errors)} problem(s). Columns: {', '.join(COLUMNS)}", err=True)
+        click.echo(
+            f"nothing imported: {len(report.errors)} problem(s). Columns: {', '.join(COLUMNS)}",
+            err=True,
+        )
         raise SystemExit(1)
     click.echo(f"imported {report.imported} new and updated {report.updated} residents")
 
@@ -181,7 +184,10 @@ def _speech_group() -> click.Group:
                 raise click.ClickException(f"no case {case_number} with a recording")
             reset(case)
             queued = dispatch.transcription(case.recording.id)
-        click.echo(f"case {case_number}: " + ("queued for transcription" if queued else "will be retried by beat"))
+        click.echo(
+            f"case {case_number}: "
+            + ("queued for transcription" if queued else "will be retried by beat")
+        )
 
     return speech_group
 

@@ -17,7 +17,7 @@ def mask_phone(text: str) -> str:
 
 
 class RedactingLogRecord(logging.LogRecord):
-    def getMessage(self) -> str:  # noqa: N802 - the logging API's name
+    def getMessage(self) -> str:
         return mask_phone(super().getMessage())
 
 

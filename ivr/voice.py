@@ -1,4 +1,4 @@
-"""Builds what a caller hears: slow <Say> in their language, or a recorded <Play> where one exists."""
+"""What a caller hears: slow <Say> in their language, or <Play> of a recorded prompt."""
 
 from __future__ import annotations
 

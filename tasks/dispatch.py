@@ -36,7 +36,9 @@ def transcription(recording_id: int) -> bool:
     try:
         transcribe_recording.delay(recording_id)
     except Exception:
-        log.exception("could not enqueue transcription of recording %s; beat will retry", recording_id)
+        log.exception(
+            "could not enqueue transcription of recording %s; beat will retry", recording_id
+        )
         db.session.execute(
             update(Recording).where(Recording.id == recording_id).values(enqueued_at=None)
         )

@@ -38,7 +38,9 @@ def send_case_number_sms(case_id: int) -> None:
         return
     settings = current_settings()
     prompts = catalogue(supported_locale(case.locale, settings.default_locale))
-    sid = TwilioGateway(settings).send_sms(case.phone, prompts.text("case_number_sms", number=case.number))
+    sid = TwilioGateway(settings).send_sms(
+        case.phone, prompts.text("case_number_sms", number=case.number)
+    )
     add_event(case, "case_number_sms", message_sid=sid)
     db.session.commit()
 
@@ -53,7 +55,9 @@ def alert_on_duty_staff(case_id: int, words: list[str]) -> None:
     prompts = catalogue(settings.default_locale)
     name = f" {case.resident.name}" if case.resident else ""
     key = "emergency_keyword_alert_sms" if words else "emergency_alert_sms"
-    body = prompts.text(key, number=case.number, phone=case.phone or "?", name=name, words="、".join(words))
+    body = prompts.text(
+        key, number=case.number, phone=case.phone or "?", name=name, words="、".join(words)
+    )
     gateway = TwilioGateway(settings)
     for number in settings.on_duty_numbers:
         gateway.send_sms(number, body)

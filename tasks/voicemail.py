@@ -50,7 +50,10 @@ def transcribe_recording(self: Task, recording_id: int) -> None:
             recording.last_error = str(error)
             db.session.commit()
             raise self.retry(countdown=retry_delay(self.request.retries)) from error
-        _fail(recording, f"Could not download the recording after {recording.attempts} attempts: {error}")
+        _fail(
+            recording,
+            f"Could not download the recording after {recording.attempts} attempts: {error}",
+        )
         return
     recording.file_path = str(downloaded.path)
     recording.content_type = downloaded.content_type
@@ -126,14 +129,17 @@ def requeue_stalled_recordings() -> int:
     """Beat, every minute: re-send recordings whose task was lost or never published."""
     moment = now()
     stalled = db.session.scalars(
-        select(Recording).where(
+        select(Recording)
+        .where(
             Recording.status == RecordingStatus.PENDING,
             or_(
                 Recording.enqueued_at.is_(None) & Recording.available.is_(True),
                 Recording.enqueued_at < moment - STALLED_AFTER,
-                Recording.enqueued_at.is_(None) & (Recording.created_at < moment - UNCONFIRMED_AFTER),
+                Recording.enqueued_at.is_(None)
+                & (Recording.created_at < moment - UNCONFIRMED_AFTER),
             ),
-        ).limit(100)
+        )
+        .limit(100)
     ).all()
     for recording in stalled:
         recording.available = True

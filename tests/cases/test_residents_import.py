@@ -56,7 +56,13 @@ def test_broken_rows_are_named_by_line_and_nothing_is_imported(app: Flask, tmp_p
     with app.app_context():
         report = import_residents(_write(tmp_path, broken))
         assert [error.split(":")[0] for error in report.errors] == [
-            "line 4", "line 5", "line 6", "line 7", "line 8", "line 9", "line 10",
+            "line 4",
+            "line 5",
+            "line 6",
+            "line 7",
+            "line 8",
+            "line 9",
+            "line 10",
         ]
         assert "already given on line 2" in report.errors[4]
         assert _count() == 0
@@ -77,7 +83,9 @@ def test_cli_reports_errors_and_exits_nonzero(
     from hotline.cli import main
 
     runner = CliRunner()
-    result = runner.invoke(main, ["residents", "import", str(_write(tmp_path, "phone,name\nxx,y\n"))], env=env)
+    result = runner.invoke(
+        main, ["residents", "import", str(_write(tmp_path, "phone,name\nxx,y\n"))], env=env
+    )
     assert result.exit_code == 1
     assert "line 2" in result.output
     result = runner.invoke(main, ["residents", "import", str(_write(tmp_path, GOOD))], env=env)

@@ -43,14 +43,19 @@ class RunningHotline:
                 raise RuntimeError(f"{process.args} exited with {process.returncode}")
 
     def api_token(self) -> str:
-        output = subprocess.run(  # noqa: S603
+        output = subprocess.run(
             [str(BIN / "hotline"), "tokens", "create", "--name", "e2e"],
-            env=self.env, check=True, capture_output=True, text=True,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         return output.strip().splitlines()[-1]
 
 
-def _wait_healthy(base_url: str, processes: list[subprocess.Popen[bytes]], timeout: float = 60) -> None:
+def _wait_healthy(
+    base_url: str, processes: list[subprocess.Popen[bytes]], timeout: float = 60
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for process in processes:
@@ -65,11 +70,15 @@ def _wait_healthy(base_url: str, processes: list[subprocess.Popen[bytes]], timeo
     raise TimeoutError("hotline did not become healthy")
 
 
-def _start(commands: list[list[str]], env: dict[str, str], log_dir: Path) -> list[subprocess.Popen[bytes]]:
+def _start(
+    commands: list[list[str]], env: dict[str, str], log_dir: Path
+) -> list[subprocess.Popen[bytes]]:
     processes = []
     for index, command in enumerate(commands):
         with (log_dir / f"process-{index}.log").open("wb") as log:  # the child keeps its own copy
-            processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))  # noqa: S603
+            processes.append(
+                subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+            )
     return processes
 
 
@@ -96,7 +105,7 @@ def hotline(
         del env["HOTLINE_DATABASE_URL"], env["HOTLINE_BROKER_URL"]  # the defaults, as a user gets
         commands = [[str(BIN / "hotline"), "run", "--port", str(port)]]
     else:
-        redis_db = random.randint(1, 15)  # noqa: S311
+        redis_db = random.randint(1, 15)
         redis.Redis.from_url(f"{REDIS_URL}/{redis_db}").flushdb()
         env = make_env(
             tmp_path,
@@ -105,7 +114,9 @@ def hotline(
             HOTLINE_BROKER_URL=f"{REDIS_URL}/{redis_db}",
             **KOREAN_CENTRE,
         )
-        subprocess.run([str(BIN / "hotline"), "db", "upgrade"], env={**os.environ, **env}, check=True)  # noqa: S603
+        subprocess.run(
+            [str(BIN / "hotline"), "db", "upgrade"], env={**os.environ, **env}, check=True
+        )
         commands = [
             [str(BIN / "hotline"), "web", "--port", str(port)],
             [str(BIN / "hotline"), "worker", "-Q", "celery,speech", "--concurrency", "2"],

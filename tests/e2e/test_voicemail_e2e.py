@@ -14,7 +14,13 @@ import pytest
 import requests
 
 from speech.metrics import cer
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, HOTLINE_NUMBER, PUBLIC_URL, require_shared_speech
+from tests.conftest import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    HOTLINE_NUMBER,
+    PUBLIC_URL,
+    require_shared_speech,
+)
 from tests.e2e.conftest import RunningHotline
 from twilio_double.rest import TwilioRestDouble
 from twilio_double.script import Press, Speak
@@ -86,7 +92,12 @@ def test_calls_become_transcribed_cases_no_worse_than_bare_vosk(
     )
     phones = [f"+82105555{index:04d}" for index in range(len(clips))]
     for number, (clip, _) in zip(phones, clips, strict=True):
-        result = phone.call(from_=number, to=HOTLINE_NUMBER, script=[Press("1"), Speak(clip), Press("#")], url="/ivr/incoming")
+        result = phone.call(
+            from_=number,
+            to=HOTLINE_NUMBER,
+            script=[Press("1"), Speak(clip), Press("#")],
+            url="/ivr/incoming",
+        )
         assert result.application_error is None and len(result.recordings) == 1
 
     token = hotline.api_token()

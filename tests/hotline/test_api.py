@@ -10,7 +10,9 @@ from hotline.db import db
 
 
 def _seed_case(phone: str) -> str:
-    call = services.record_call("CA" + phone[-6:] * 5 + "00", phone, "+8610123456", "inbound", "zh-CN")
+    call = services.record_call(
+        "CA" + phone[-6:] * 5 + "00", phone, "+8610123456", "inbound", "zh-CN"
+    )
     case, _, _ = services.case_for_recording("RE" + phone[-6:] * 5 + "00", call.call_sid, "zh-CN")
     return case.number
 
@@ -24,12 +26,23 @@ def test_cases_by_phone_needs_a_valid_bearer_token(app: Flask) -> None:
     assert client.get("/api/cases?phone=+8613800000001").status_code == 401
     assert client.get("/api/cases", headers={"Authorization": "Bearer nope"}).status_code == 401
     response = client.get(
-        "/api/cases", query_string={"phone": "+8613800000001"}, headers={"Authorization": f"Bearer {token}"}
+        "/api/cases",
+        query_string={"phone": "+8613800000001"},
+        headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 200
     [case] = response.get_json()
     assert case["number"] == mine and case["phone"] == "+8613800000001"
-    assert {"id", "number", "status", "phone", "transcript", "category", "urgency", "created_at"} <= set(case)
+    assert {
+        "id",
+        "number",
+        "status",
+        "phone",
+        "transcript",
+        "category",
+        "urgency",
+        "created_at",
+    } <= set(case)
 
 
 def test_bad_phone_is_a_clear_400(app: Flask) -> None:
@@ -48,7 +61,9 @@ def test_tokens_are_stored_hashed(app: Flask) -> None:
     with app.app_context():
         token = create_token("t")
         stored = db.session.scalar(db.select(ApiToken))
-        assert stored is not None and token not in stored.token_hash and len(stored.token_hash) == 64
+        assert (
+            stored is not None and token not in stored.token_hash and len(stored.token_hash) == 64
+        )
 
 
 def test_cli_prints_the_token_as_its_last_line(app: Flask, env: dict[str, str]) -> None:

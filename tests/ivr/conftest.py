@@ -48,8 +48,6 @@ def signed_post(app: Flask) -> Callable[..., TestResponse]:
 
     def post(path: str, params: dict[str, str], signature: str | None = None) -> TestResponse:
         signature = signature if signature is not None else sign(PUBLIC_URL + path, params)
-        return app.test_client().post(
-            path, data=params, headers={"X-Twilio-Signature": signature}
-        )
+        return app.test_client().post(path, data=params, headers={"X-Twilio-Signature": signature})
 
     return post

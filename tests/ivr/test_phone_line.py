@@ -61,7 +61,9 @@ def test_unknown_caller_hears_welcome_and_menu_in_default_language(phone: CallSi
     assert result.says[0].language == "zh-CN"
 
 
-def test_known_caller_is_greeted_by_name_in_their_language(app: Flask, phone: CallSimulator) -> None:
+def test_known_caller_is_greeted_by_name_in_their_language(
+    app: Flask, phone: CallSimulator
+) -> None:
     add_resident(app, language="ko-KR", name="김영희")
     result = phone.call(from_=CALLER, to=HOTLINE_NUMBER, script=[Hangup()], url="/ivr/incoming")
     assert result.said[0].startswith("김영희님")
@@ -71,7 +73,10 @@ def test_known_caller_is_greeted_by_name_in_their_language(app: Flask, phone: Ca
 
 def test_star_repeats_and_invalid_digit_is_explained(phone: CallSimulator) -> None:
     result = phone.call(
-        from_=CALLER, to=HOTLINE_NUMBER, script=[Press("*"), Press("7"), Hangup()], url="/ivr/incoming"
+        from_=CALLER,
+        to=HOTLINE_NUMBER,
+        script=[Press("*"), Press("7"), Hangup()],
+        url="/ivr/incoming",
     )
     menus = [text for text in result.said if "请按1" in text]
     assert len(menus) == 3
@@ -95,7 +100,10 @@ def test_leaving_a_message_opens_a_case_and_reads_its_number(
     app: Flask, phone: CallSimulator, rest: TwilioRestDouble
 ) -> None:
     result = phone.call(
-        from_=CALLER, to=HOTLINE_NUMBER, script=[Press("1"), Speak(speech_wav()), Press("#")], url="/ivr/incoming"
+        from_=CALLER,
+        to=HOTLINE_NUMBER,
+        script=[Press("1"), Speak(speech_wav()), Press("#")],
+        url="/ivr/incoming",
     )
     case = only_case(app)
     assert case.source == CaseSource.VOICEMAIL and case.phone == CALLER
@@ -115,7 +123,10 @@ def test_three_deliveries_of_the_recording_callback_make_one_case(
 ) -> None:
     phone = make_phone(recording_status_repeats=3, recording_status_first=status_first)
     result = phone.call(
-        from_=CALLER, to=HOTLINE_NUMBER, script=[Press("1"), Speak(speech_wav())], url="/ivr/incoming"
+        from_=CALLER,
+        to=HOTLINE_NUMBER,
+        script=[Press("1"), Speak(speech_wav())],
+        url="/ivr/incoming",
     )
     assert len(result.requests_of("recording-status")) == 3
     assert all(r.status == 204 for r in result.requests_of("recording-status"))
@@ -125,40 +136,63 @@ def test_three_deliveries_of_the_recording_callback_make_one_case(
 def test_recording_callback_for_an_unknown_call_still_opens_a_case(
     app: Flask, signed_post: Poster
 ) -> None:
-    response = signed_post("/ivr/recording-status", {
-        "AccountSid": ACCOUNT_SID,
-        "CallSid": "CA" + "9" * 32,
-        "RecordingSid": "RE" + "9" * 32,
-        "RecordingStatus": "completed",
-        "RecordingDuration": "4",
-    })
+    response = signed_post(
+        "/ivr/recording-status",
+        {
+            "AccountSid": ACCOUNT_SID,
+            "CallSid": "CA" + "9" * 32,
+            "RecordingSid": "RE" + "9" * 32,
+            "RecordingStatus": "completed",
+            "RecordingDuration": "4",
+        },
+    )
     assert response.status_code == 204
     case = only_case(app)
     assert case.phone == ""
     with app.app_context():
         assert [e.kind for e in db.session.get(Case, case.id).events] == [  # type: ignore[union-attr]
-            "case_opened", "unknown_call", "recording_received",
+            "case_opened",
+            "unknown_call",
+            "recording_received",
         ]
 
 
 def test_status_of_the_callers_open_case_is_spoken(app: Flask, phone: CallSimulator) -> None:
-    phone.call(from_=CALLER, to=HOTLINE_NUMBER, script=[Press("1"), Speak(speech_wav())], url="/ivr/incoming")
+    phone.call(
+        from_=CALLER,
+        to=HOTLINE_NUMBER,
+        script=[Press("1"), Speak(speech_wav())],
+        url="/ivr/incoming",
+    )
     number = only_case(app).number
-    result = phone.call(from_=CALLER, to=HOTLINE_NUMBER, script=[Press("2"), Hangup()], url="/ivr/incoming")
+    result = phone.call(
+        from_=CALLER, to=HOTLINE_NUMBER, script=[Press("2"), Hangup()], url="/ivr/incoming"
+    )
     spoken = [text for text in result.said if text.startswith("事项")]
     assert spoken and "，".join(number) in spoken[0] and "已经收到" in spoken[0]
 
 
 def test_status_by_keyed_case_number_from_another_phone(app: Flask, phone: CallSimulator) -> None:
-    phone.call(from_=CALLER, to=HOTLINE_NUMBER, script=[Press("1"), Speak(speech_wav())], url="/ivr/incoming")
+    phone.call(
+        from_=CALLER,
+        to=HOTLINE_NUMBER,
+        script=[Press("1"), Speak(speech_wav())],
+        url="/ivr/incoming",
+    )
     number = only_case(app).number
     result = phone.call(
-        from_="+8613800000099", to=HOTLINE_NUMBER, script=[Press("2"), Press(number + "#"), Hangup()], url="/ivr/incoming"
+        from_="+8613800000099",
+        to=HOTLINE_NUMBER,
+        script=[Press("2"), Press(number + "#"), Hangup()],
+        url="/ivr/incoming",
     )
     assert "我们没有找到您正在办理的事项。" in result.said
     assert any("，".join(number) in text for text in result.said)
     wrong = phone.call(
-        from_="+8613800000099", to=HOTLINE_NUMBER, script=[Press("2"), Press("99#"), Hangup()], url="/ivr/incoming"
+        from_="+8613800000099",
+        to=HOTLINE_NUMBER,
+        script=[Press("2"), Press("99#"), Hangup()],
+        url="/ivr/incoming",
     )
     assert "对不起，没有找到这个编号的事项。" in wrong.said
 
@@ -174,7 +208,10 @@ def test_zero_takes_a_message_outside_service_hours(app: Flask, phone: CallSimul
     app.extensions["hotline.settings"] = _with_hours(app, "07:00-20:00")
     app.extensions[CLOCK_KEY] = lambda: datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
     result = phone.call(
-        from_=CALLER, to=HOTLINE_NUMBER, script=[Press("0"), Speak(speech_wav())], url="/ivr/incoming"
+        from_=CALLER,
+        to=HOTLINE_NUMBER,
+        script=[Press("0"), Speak(speech_wav())],
+        url="/ivr/incoming",
     )
     assert result.dialed == []
     assert any("下班时间" in text and "07:00" in text for text in result.said)
@@ -201,7 +238,9 @@ def test_unanswered_person_leads_to_a_message(phone: CallSimulator, app: Flask) 
     assert count(app, Case) == 1
 
 
-def test_nine_dials_even_at_night_and_opens_an_emergency_case(app: Flask, phone: CallSimulator) -> None:
+def test_nine_dials_even_at_night_and_opens_an_emergency_case(
+    app: Flask, phone: CallSimulator
+) -> None:
     app.extensions["hotline.settings"] = _with_hours(app, "07:00-20:00")
     app.extensions[CLOCK_KEY] = lambda: datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # 02:00 local
     add_resident(app)
@@ -212,7 +251,9 @@ def test_nine_dials_even_at_night_and_opens_an_emergency_case(app: Flask, phone:
     assert case.resident_id is not None
 
 
-def test_unanswered_emergency_message_joins_the_emergency_case(app: Flask, phone: CallSimulator) -> None:
+def test_unanswered_emergency_message_joins_the_emergency_case(
+    app: Flask, phone: CallSimulator
+) -> None:
     phone.call(
         from_=CALLER,
         to=HOTLINE_NUMBER,
@@ -249,14 +290,18 @@ def test_signature_for_another_url_or_other_params_is_refused(signed_post: Poste
 def test_garbled_fields_still_get_the_caller_a_menu(signed_post: Poster) -> None:
     response = signed_post("/ivr/incoming", {"Foo": "bar"})
     assert response.status_code == 200 and b"<Gather" in response.data
-    response = signed_post("/ivr/menu/choice?attempt=x", {"CallSid": "CA" + "2" * 32, "Digits": "abc"})
+    response = signed_post(
+        "/ivr/menu/choice?attempt=x", {"CallSid": "CA" + "2" * 32, "Digits": "abc"}
+    )
     assert response.status_code == 200 and b"<Gather" in response.data
 
 
 def test_recording_callback_without_a_valid_recording_sid_is_a_clear_400(
     signed_post: Poster, app: Flask
 ) -> None:
-    response = signed_post("/ivr/recording-status", {"CallSid": "CA" + "3" * 32, "RecordingSid": "../../etc"})
+    response = signed_post(
+        "/ivr/recording-status", {"CallSid": "CA" + "3" * 32, "RecordingSid": "../../etc"}
+    )
     assert response.status_code == 400
     assert "RecordingSid" in response.get_json()["message"]
     assert count(app, Case) == 0

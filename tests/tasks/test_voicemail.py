@@ -107,7 +107,9 @@ def test_download_recovers_after_transient_errors(app: Flask, rest: TwilioRestDo
         assert case.recording.attempts == 3
 
 
-def test_garbage_audio_is_a_clear_error_not_a_lost_message(app: Flask, rest: TwilioRestDouble) -> None:
+def test_garbage_audio_is_a_clear_error_not_a_lost_message(
+    app: Flask, rest: TwilioRestDouble
+) -> None:
     with app.app_context():
         case = run_task(noted_recording(rest, b"this is not audio at all" * 50))
         assert case.recording is not None and case.recording.status == RecordingStatus.FAILED
