@@ -305,3 +305,41 @@ def test_recording_callback_without_a_valid_recording_sid_is_a_clear_400(
     assert response.status_code == 400
     assert "RecordingSid" in response.get_json()["message"]
     assert count(app, Case) == 0
+
+
+def test_recorded_prompt_is_played_instead_of_spoken(app: Flask, phone: CallSimulator) -> None:
+    settings = app.extensions["hotline.settings"]
+    folder = settings.data_dir / "prompts" / "zh-CN"
+    folder.mkdir(parents=True)
+    (folder / "menu.mp3").write_bytes(b"ID3 recorded menu")
+    result = phone.call(from_=CALLER, to=HOTLINE_NUMBER, script=[Hangup()], url="/ivr/incoming")
+    assert result.played == [f"{PUBLIC_URL}/ivr/audio/zh-CN/menu.mp3"]
+    assert not any("请按1" in text for text in result.said)
+    client = app.test_client()
+    with client.get("/ivr/audio/zh-CN/menu.mp3") as response:
+        assert response.data == b"ID3 recorded menu"
+    assert client.get("/ivr/audio/zh-CN/..%2F..%2Fhotline.db").status_code == 404
+    assert client.get("/ivr/audio/zh-CN/menu.txt").status_code == 404
+
+
+def test_hanging_up_after_speaking_still_leaves_a_case(app: Flask, phone: CallSimulator) -> None:
+    from twilio_double.script import SpeakThenHangup
+
+    result = phone.call(
+        from_=CALLER, to=HOTLINE_NUMBER, script=[Press("1"), SpeakThenHangup(speech_wav())], url="/ivr/incoming"
+    )
+    assert result.hung_up_by == "caller"
+    assert result.record_events[0].digits == "hangup"
+    assert count(app, Case) == 1 and count(app, Recording) == 1
+
+
+def test_message_length_is_configurable(app: Flask, phone: CallSimulator) -> None:
+    from dataclasses import replace
+
+    app.extensions["hotline.settings"] = replace(
+        app.extensions["hotline.settings"], max_message_seconds=120
+    )
+    result = phone.call(from_=CALLER, to=HOTLINE_NUMBER, script=[Press("1"), Hangup()], url="/ivr/incoming")
+    assert any("2分钟" in text for text in result.said)
+    record_twiml = result.requests_of("gather")[0].body
+    assert 'maxLength="120"' in record_twiml and 'finishOnKey="#"' in record_twiml

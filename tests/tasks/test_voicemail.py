@@ -177,3 +177,26 @@ def test_beat_requeues_a_recording_whose_publish_failed(app: Flask, rest: Twilio
         assert requeue_stalled_recordings.apply().get() == 1
         assert requeue_stalled_recordings.apply().get() == 0  # now enqueued: not sent twice
         assert recording_id
+
+
+def test_retranscribe_command_queues_the_case_again(
+    app: Flask, rest: TwilioRestDouble, env: dict[str, str]
+) -> None:
+    from click.testing import CliRunner
+
+    from hotline.cli import main
+
+    with app.app_context():
+        case = run_task(noted_recording(rest, b"garbage" * 100))
+        assert case.recording is not None and case.recording.status == RecordingStatus.FAILED
+        number = case.number
+    result = CliRunner().invoke(main, ["speech", "retranscribe", number], env=env)
+    assert result.exit_code == 0, result.output
+    assert "queued for transcription" in result.output
+    with app.app_context():
+        case = db.session.get(Case, case.id)
+        assert case is not None and case.recording is not None
+        assert case.recording.status == RecordingStatus.PENDING
+        assert case.events[-1].kind == "retranscribe_requested"
+    missing = CliRunner().invoke(main, ["speech", "retranscribe", "99999"], env=env)
+    assert missing.exit_code != 0 and "no case 99999" in missing.output
