@@ -62,7 +62,13 @@ def postgres_database() -> Iterator[str]:
 
 @contextmanager
 def running_hotline(
-    backend: str, twilio_base_url: str, *, web: bool = True, workers: int = 0, threads: int = 32
+    backend: str,
+    twilio_base_url: str,
+    *,
+    web: bool = True,
+    workers: int = 0,
+    processes: int = 2,
+    threads: int = 8,
 ) -> Iterator[Hotline]:
     """`hotline web` (+ optionally `hotline worker -c N`) on `embedded` or `postgres` storage."""
     with tempfile.TemporaryDirectory() as temp, _database(backend, Path(temp)) as database_url:

@@ -96,7 +96,9 @@ def real_time_factors(rest: TwilioRestDouble) -> None:
                 transcribe_recording.apply(args=[recording_id])
                 pipe_s = time.perf_counter() - started
                 bare_total, pipe_total, audio_total = (
-                    bare_total + bare_s, pipe_total + pipe_s, audio_total + seconds
+                    bare_total + bare_s,
+                    pipe_total + pipe_s,
+                    audio_total + seconds,
                 )
                 ratios.append(pipe_s / bare_s)
                 print(
@@ -119,14 +121,25 @@ def throughput(rest: TwilioRestDouble, workers: int, copies: int) -> float:
     from cases.models import Recording, RecordingStatus
 
     with running_hotline("embedded", rest.base_url, web=False, workers=workers) as hotline:
-        env = {**os.environ, **hotline_env(hotline.data_dir, hotline.env["HOTLINE_DATABASE_URL"], rest)}
+        env = {
+            **os.environ,
+            **hotline_env(hotline.data_dir, hotline.env["HOTLINE_DATABASE_URL"], rest),
+        }
         _wait_for_worker(hotline.data_dir.parent / "logs", workers)
         from hotline.app import create_app
         from hotline.config import Settings
         from tasks import dispatch
 
-        app = create_app(Settings.from_env({**env, "HOTLINE_BROKER_URL": hotline.env.get(
-            "HOTLINE_BROKER_URL", f"sqla+sqlite:///{hotline.data_dir / 'broker.db'}")}))
+        app = create_app(
+            Settings.from_env(
+                {
+                    **env,
+                    "HOTLINE_BROKER_URL": hotline.env.get(
+                        "HOTLINE_BROKER_URL", f"sqla+sqlite:///{hotline.data_dir / 'broker.db'}"
+                    ),
+                }
+            )
+        )
         total = len(clips()) * copies
         with app.app_context():
             ids = [
@@ -142,9 +155,12 @@ def throughput(rest: TwilioRestDouble, workers: int, copies: int) -> float:
         while done < total:
             time.sleep(0.5)
             with engine.connect() as connection:
-                done = connection.scalar(
-                    select(func.count()).where(Recording.status != RecordingStatus.PENDING)
-                ) or 0
+                done = (
+                    connection.scalar(
+                        select(func.count()).where(Recording.status != RecordingStatus.PENDING)
+                    )
+                    or 0
+                )
         elapsed = time.perf_counter() - started
         engine.dispose()
     rate = total / elapsed * 60

@@ -70,7 +70,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--backend", choices=["embedded", "postgres"], default="embedded")
-    parser.add_argument("--threads", type=int, default=32, help="waitress threads")
+    parser.add_argument("--processes", type=int, default=2, help="web processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per web process")
     args = parser.parse_args()
     audio = short_wav()
     timings: dict[str, list[float]] = defaultdict(list)
@@ -100,7 +101,10 @@ def main() -> None:
         with ThreadPoolExecutor(max_workers=args.calls) as pool:
             ok = sum(pool.map(one_call, range(args.calls)))
         wall = time.perf_counter() - started
-    print(f"{args.calls} concurrent calls on {args.backend}: {ok} completed, wall {wall:.1f} s")
+    print(
+        f"{args.calls} concurrent calls on {args.backend} ({args.processes} web processes x "
+        f"{args.threads} threads): {ok} completed, wall {wall:.1f} s"
+    )
     print(f"{'webhook':28} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for path in sorted(timings):
         values = timings[path]

@@ -46,8 +46,9 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=16, show_default=True, type=int)
-def run(host: str, port: int, threads: int) -> None:
+@click.option("--processes", default=2, show_default=True, type=int, help="web processes")
+@click.option("--threads", default=8, show_default=True, type=int, help="threads per process")
+def run(host: str, port: int, processes: int, threads: int) -> None:
     """Everything on one machine: migrate, then web, worker and beat together."""
     settings = Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -58,7 +59,7 @@ def run(host: str, port: int, threads: int) -> None:
     stopping = threading.Event()
     threading.Thread(target=_exit_with, args=(worker, stopping), daemon=True).start()
     try:
-        _serve(host, port, threads)
+        _serve(host, port, processes, threads)
     finally:
         stopping.set()
         worker.send_signal(signal.SIGTERM)
@@ -76,19 +77,18 @@ def _exit_with(worker: subprocess.Popen[bytes], stopping: threading.Event) -> No
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=16, show_default=True, type=int)
-def web(host: str, port: int, threads: int) -> None:
+@click.option("--processes", default=2, show_default=True, type=int, help="web processes")
+@click.option("--threads", default=8, show_default=True, type=int, help="threads per process")
+def web(host: str, port: int, processes: int, threads: int) -> None:
     """The web app alone (webhooks, API, staff pages)."""
-    _serve(host, port, threads)
+    _serve(host, port, processes, threads)
 
 
-def _serve(host: str, port: int, threads: int) -> None:
-    import waitress
+def _serve(host: str, port: int, processes: int, threads: int) -> None:
+    from hotline.server import serve
 
     click.echo(f"hotline listening on http://{host}:{port}")
-    from hotline.app import create_app
-
-    waitress.serve(create_app(), host=host, port=port, threads=threads, ident="hotline")
+    serve(host, port, processes, threads)
 
 
 @main.command(context_settings={"ignore_unknown_options": True})

@@ -53,7 +53,7 @@ def test_killed_worker_process_is_replaced_and_the_message_transcribed_once(
     migrate.upgrade(env["HOTLINE_DATABASE_URL"])
     app = create_app(Settings.from_env(env))
     log = (tmp_path / "worker.log").open("wb")
-    worker = subprocess.Popen(  # noqa: S603
+    worker = subprocess.Popen(
         [str(BIN / "hotline"), "worker", "-Q", "celery,speech", "--concurrency", "1"],
         env={**os.environ, **env},
         stdout=log,

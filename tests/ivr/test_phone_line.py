@@ -326,7 +326,10 @@ def test_hanging_up_after_speaking_still_leaves_a_case(app: Flask, phone: CallSi
     from twilio_double.script import SpeakThenHangup
 
     result = phone.call(
-        from_=CALLER, to=HOTLINE_NUMBER, script=[Press("1"), SpeakThenHangup(speech_wav())], url="/ivr/incoming"
+        from_=CALLER,
+        to=HOTLINE_NUMBER,
+        script=[Press("1"), SpeakThenHangup(speech_wav())],
+        url="/ivr/incoming",
     )
     assert result.hung_up_by == "caller"
     assert result.record_events[0].digits == "hangup"
@@ -339,7 +342,9 @@ def test_message_length_is_configurable(app: Flask, phone: CallSimulator) -> Non
     app.extensions["hotline.settings"] = replace(
         app.extensions["hotline.settings"], max_message_seconds=120
     )
-    result = phone.call(from_=CALLER, to=HOTLINE_NUMBER, script=[Press("1"), Hangup()], url="/ivr/incoming")
+    result = phone.call(
+        from_=CALLER, to=HOTLINE_NUMBER, script=[Press("1"), Hangup()], url="/ivr/incoming"
+    )
     assert any("2分钟" in text for text in result.said)
     record_twiml = result.requests_of("gather")[0].body
     assert 'maxLength="120"' in record_twiml and 'finishOnKey="#"' in record_twiml

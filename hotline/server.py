@@ -1,0 +1,42 @@
+"""Serve the web app with gunicorn: several processes, so one busy request never holds the line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+
+class HotlineServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn's documented "custom application": options from our CLI, app from our factory."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        from hotline.app import create_app
+
+        return create_app()
+
+
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    HotlineServer(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            # Twilio gives up after 15 s; a stuck request is restarted well before that.
+            "timeout": 30,
+            "graceful_timeout": 20,
+            "accesslog": "-",
+            # The query string may hold a phone number: log the path only.
+            "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+        }
+    ).run()
