@@ -8,7 +8,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 
-class HotlineServer(BaseApplication):  # type: ignore[misc]
+class HotlineServer(BaseApplication):
     """gunicorn's documented "custom application": options from our CLI, app from our factory."""
 
     def __init__(self, options: dict[str, Any]) -> None:
