@@ -14,9 +14,9 @@ celery = flask_app.extensions["celery"]
 def _load_speech_model(**_: object) -> None:
     """Load the Vosk model when a worker process starts, not inside the first task."""
     from ivr.prompts import LOCALES
-    from speech import preload
+    from speech import SpeechError, preload
 
     try:
         preload(LOCALES)
-    except Exception:  # a missing model is reported on each case instead; keep the worker up
-        logging.getLogger(__name__).exception("could not preload the speech model")
+    except SpeechError as error:  # reported on each case too; the worker stays up for the rest
+        logging.getLogger(__name__).warning("speech models: %s", error)

@@ -222,17 +222,22 @@ def _answer_person(response: VoiceResponse, voice: Voice, call: Call | None) -> 
     _add_dial(response, "/ivr/person/done", call.to_phone if call else None)
 
 
-@bp.post("/person/done")
-@twilio_signed
-def person_done() -> Response:
+def _after_dial(unanswered_prompt: str) -> Response:
+    """<Dial>'s action: goodbye after a conversation; otherwise never a dead end, a message."""
     voice = _voice(_call())
     response = VoiceResponse()
     if request.form.get("DialCallStatus") == "completed":
         voice.say(response, "goodbye")
         response.hangup()
     else:
-        _add_record(response, voice, "person_unavailable")
+        _add_record(response, voice, unanswered_prompt)
     return _twiml(response)
+
+
+@bp.post("/person/done")
+@twilio_signed
+def person_done() -> Response:
+    return _after_dial("person_unavailable")
 
 
 def _answer_emergency(response: VoiceResponse, voice: Voice, call: Call | None) -> None:
@@ -251,14 +256,7 @@ def _answer_emergency(response: VoiceResponse, voice: Voice, call: Call | None) 
 @bp.post("/emergency/done")
 @twilio_signed
 def emergency_done() -> Response:
-    voice = _voice(_call())
-    response = VoiceResponse()
-    if request.form.get("DialCallStatus") == "completed":
-        voice.say(response, "goodbye")
-        response.hangup()
-    else:
-        _add_record(response, voice, "emergency_unanswered")
-    return _twiml(response)
+    return _after_dial("emergency_unanswered")
 
 
 def _recording_sid() -> str:

@@ -26,7 +26,11 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "HOTLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
-SHARED_SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"
+AMQP_URL = os.environ.get("HOTLINE_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
+SHARED_SPEECH = Path(
+    os.environ.get("HOTLINE_SHARED_SPEECH")
+    or Path(__file__).resolve().parents[2] / "shared" / "speech"
+)
 
 
 def require_shared_speech() -> Path:

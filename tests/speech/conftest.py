@@ -2,54 +2,26 @@
 
 from __future__ import annotations
 
-import csv
-import json
 import os
-import wave
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-SHARED_SPEECH = Path(
-    os.environ.get("HOTLINE_SHARED_SPEECH")
-    or Path(__file__).resolve().parents[3] / "shared" / "speech"
-)
+from tests.conftest import require_shared_speech
+from tests.speech_data import Clip, bare_vosk, load_korean_clips  # noqa: F401 - re-exported
+
 _ENV_PREFIXES = ("VOSK_MODEL_PATH", "HOTLINE_DATA_DIR", "HOTLINE_VOSK_MODELS_URL")
 
 
 def shared_speech() -> Path:
-    """The real recordings: skip (saying why) without them, but fail in CI, which has them."""
-    if (SHARED_SPEECH / "manifest.tsv").is_file():
-        return SHARED_SPEECH
-    if os.environ.get("CI"):
-        pytest.fail(f"CI must have the speech recordings at {SHARED_SPEECH}")
-    pytest.skip(f"needs the real recordings in {SHARED_SPEECH} (present in CI)")
-
-
-@dataclass(frozen=True)
-class Clip:
-    """A Korean clip of shared/speech: 16 kHz original, 8 kHz version, reference text."""
-
-    name: str
-    path_16k: Path
-    path_8k: Path
-    reference: str
+    return require_shared_speech()
 
 
 @pytest.fixture(scope="session")
 def korean_clips() -> list[Clip]:
-    root = shared_speech()
-    with (root / "manifest.tsv").open(encoding="utf-8", newline="") as handle:
-        rows = [r for r in csv.DictReader(handle, delimiter="\t") if r["lang"] == "ko"]
-    clips = [
-        Clip(Path(r["file"]).stem, root / r["file"], root / r["file_8k"], r["reference"])
-        for r in rows
-    ]
-    assert len(clips) == 10
-    return clips
+    return load_korean_clips()
 
 
 @pytest.fixture(scope="package", autouse=True)
@@ -61,21 +33,6 @@ def clean_speech_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 mp.delenv(name)
         mp.setenv("HOTLINE_DATA_DIR", str(tmp_path_factory.mktemp("speech-data")))
         yield
-
-
-def bare_vosk(model: object, path: Path) -> str:
-    """Vosk as shared/speech/README.md measured it: the WAV as it is, at its own rate."""
-    import vosk
-
-    with wave.open(str(path), "rb") as audio:
-        recognizer = vosk.KaldiRecognizer(model, audio.getframerate())
-        recognizer.SetWords(True)
-        parts = []
-        while data := audio.readframes(4000):
-            if recognizer.AcceptWaveform(data):
-                parts.append(json.loads(recognizer.Result())["text"])
-        parts.append(json.loads(recognizer.FinalResult())["text"])
-    return " ".join(p for p in parts if p)
 
 
 def tone_mix(seconds: float, rate: int, *, top_hz: float = 3400.0, seed: int = 0) -> np.ndarray:
