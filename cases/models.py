@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hotline.db import Base, UTCDateTime, utcnow
+from hotline.db import Base, UTCDateTime, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # Case numbers are read aloud and keyed in on a phone: short, all digits, never a leading zero.
 CASE_NUMBER_OFFSET = 10000
-
-
-def _enum(enum_class: type[enum.Enum]) -> Enum:
-    """Store enums as their plain values in a VARCHAR, the same on SQLite and PostgreSQL."""
-    return Enum(
-        enum_class,
-        native_enum=False,
-        length=20,
-        values_callable=lambda members: [member.value for member in members],
-    )
 
 
 class CaseStatus(enum.StrEnum):
@@ -112,23 +105,39 @@ class Case(Base):
     __table_args__ = (Index("ix_cases_phone_created", "phone", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), default=CaseStatus.NEW)
-    source: Mapped[CaseSource] = mapped_column(_enum(CaseSource))
+    status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), default=CaseStatus.NEW)
+    source: Mapped[CaseSource] = mapped_column(enum_column(CaseSource))
     phone: Mapped[str] = mapped_column(String(32), default="")
     locale: Mapped[str] = mapped_column(String(10))
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
     category: Mapped[str] = mapped_column(String(40), default="other")
-    urgency: Mapped[Urgency] = mapped_column(_enum(Urgency), default=Urgency.NORMAL)
+    urgency: Mapped[Urgency] = mapped_column(enum_column(Urgency), default=Urgency.NORMAL)
     transcript: Mapped[str] = mapped_column(Text, default="")
     machine_transcript: Mapped[str] = mapped_column(Text, default="")
     transcript_words: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     no_speech: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Where the problem is: copied from the resident, editable by staff; drives routing.
+    grid: Mapped[str] = mapped_column(String(50), default="", index=True)
+    building: Mapped[str] = mapped_column(String(50), default="")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    resolution_note: Mapped[str] = mapped_column(Text, default="")
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     resident: Mapped[Resident | None] = relationship()
+    assignee: Mapped[User | None] = relationship()
+    participants: Mapped[list[CaseParticipant]] = relationship(
+        back_populates="case", cascade="all, delete-orphan"
+    )
+    transcript_edits: Mapped[list[TranscriptEdit]] = relationship(
+        back_populates="case", order_by="TranscriptEdit.id", cascade="all, delete-orphan"
+    )
     call: Mapped[Call | None] = relationship()
     recording: Mapped[Recording | None] = relationship(back_populates="case", uselist=False)
     events: Mapped[list[CaseEvent]] = relationship(
@@ -158,7 +167,7 @@ class Recording(Base):
     call_sid: Mapped[str] = mapped_column(String(64), default="")
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
     status: Mapped[RecordingStatus] = mapped_column(
-        _enum(RecordingStatus), default=RecordingStatus.PENDING
+        enum_column(RecordingStatus), default=RecordingStatus.PENDING
     )
     available: Mapped[bool] = mapped_column(default=False)  # Twilio said "completed"
     duration_s: Mapped[float | None] = mapped_column()
@@ -188,10 +197,59 @@ class CaseEvent(Base):
     case: Mapped[Case] = relationship(back_populates="events")
 
 
+class CaseParticipant(Base):
+    """A department taking part in a joint case, reporting back on its own part."""
+
+    __tablename__ = "case_participants"
+    __table_args__ = (UniqueConstraint("case_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    report: Mapped[str] = mapped_column(Text, default="")
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="participants")
+    user: Mapped[User] = relationship()
+
+
+class TranscriptEdit(Base):
+    """Every correction of a transcript, kept with who made it and when."""
+
+    __tablename__ = "transcript_edits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="transcript_edits")
+    user: Mapped[User | None] = relationship()
+
+
+class RoutingRule(Base):
+    """Category x grid (or building) -> who gets new cases by default. Blank matches any."""
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(40), default="")
+    grid: Mapped[str] = mapped_column(String(50), default="")
+    building: Mapped[str] = mapped_column(String(50), default="")
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    assignee: Mapped[User] = relationship()
+
+
 class ApiToken(Base):
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Whose permissions the token carries; none means a read-all integration token.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from hotline import redaction
+from hotline import models, redaction  # noqa: F401 - models: every table registered
 from hotline.celery_app import celery_init_app
 from hotline.config import Settings
 from hotline.db import db

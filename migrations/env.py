@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import cases.models  # noqa: F401 - registers the tables on Base.metadata
+import hotline.models  # noqa: F401 - registers the tables on Base.metadata
 from hotline.config import Settings
 from hotline.db import Base
 

@@ -1,0 +1,4 @@
+"""Every table, imported in one place so mappers and migrations see them all."""
+
+import accounts.models  # noqa: F401
+import cases.models  # noqa: F401
