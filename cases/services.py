@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from cases.deadlines import deadline_for
 from cases.models import (
     Call,
     Case,
@@ -20,6 +21,7 @@ from cases.models import (
     Resident,
     Urgency,
 )
+from hotline.clock import now
 from hotline.db import db
 
 log = logging.getLogger(__name__)
@@ -85,11 +87,17 @@ def find_call(call_sid: str) -> Call | None:
 
 
 def _new_case(call: Call | None, source: CaseSource, locale: str, **fields: Any) -> Case:
+    resident = call.resident if call else None
+    urgency = fields.pop("urgency", Urgency.NORMAL)
     case = Case(
+        urgency=urgency,
+        deadline_at=deadline_for(urgency, now()),
+        grid=resident.grid if resident else "",
+        building=resident.building if resident else "",
         source=source,
         phone=call.from_phone if call else "",
         locale=call.locale if call else locale,
-        resident=call.resident if call else None,
+        resident=resident,
         call=call,
         **fields,
     )

@@ -23,9 +23,9 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(name: str) -> str:
+def create_token(name: str, user_id: int | None = None) -> str:
     token = "hl_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(name=name, token_hash=_digest(token)))
+    db.session.add(ApiToken(name=name, token_hash=_digest(token), user_id=user_id))
     db.session.commit()
     return token
 

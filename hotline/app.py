@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
@@ -27,18 +27,39 @@ def create_app(settings: Settings | None = None) -> Flask:
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         MAX_CONTENT_LENGTH=1024 * 1024,  # webhooks are small; refuse anything huge
     )
+    app.config.update(
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server-side session
+    )
     app.extensions[EXTENSION_KEY] = settings
     db.init_app(app)
     celery_init_app(app, settings)
-
-    from hotline.api import bp as api_bp
-    from ivr.views import bp as ivr_bp
-
-    app.register_blueprint(ivr_bp)
-    app.register_blueprint(api_bp)
+    _init_workspace(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(HTTPException, json_error)
     return app
+
+
+def _init_workspace(app: Flask) -> None:
+    """Staff pages: server-side sessions, logins, CSRF on every form; webhooks and API exempt."""
+    from flask_wtf.csrf import CSRFProtect
+
+    from accounts.sessions import DatabaseSessionInterface
+    from accounts.views import bp as auth_bp
+    from accounts.views import login_manager
+    from hotline.api import bp as api_bp
+    from ivr.views import bp as ivr_bp
+    from workspace.views import bp as workspace_bp
+    from workspace.views import init_app as init_workspace
+
+    app.session_interface = DatabaseSessionInterface()
+    login_manager.init_app(app)
+    csrf = CSRFProtect(app)
+    csrf.exempt(ivr_bp)  # Twilio signs its webhooks instead
+    csrf.exempt(api_bp)  # bearer tokens, no cookies
+    init_workspace(app)
+    for blueprint in (ivr_bp, api_bp, auth_bp, workspace_bp):
+        app.register_blueprint(blueprint)
 
 
 def healthz() -> ResponseReturnValue:
@@ -47,5 +68,8 @@ def healthz() -> ResponseReturnValue:
 
 
 def json_error(error: HTTPException) -> ResponseReturnValue:
+    """Machines (API, webhooks) get JSON errors; people get the ordinary error page."""
+    if not request.path.startswith(("/api/", "/ivr/")):
+        return error
     response = jsonify(error=error.name, message=error.description)
     return response, error.code or 500

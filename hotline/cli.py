@@ -132,14 +132,71 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.option("--name", required=True, help="Who or what will use the token.")
-def tokens_create(name: str) -> None:
+@click.option("--user", "username", default=None, help="Act with this staff account's permissions.")
+def tokens_create(name: str, username: str | None) -> None:
     """Make an API token; it is printed once, as the last line, and stored only hashed."""
+    from accounts.models import User
     from hotline.api_tokens import create_token
+    from hotline.db import db
 
     with _app_context():
-        token = create_token(name)
+        user = None
+        if username:
+            user = db.session.scalar(db.select(User).where(User.username == username))
+            if user is None:
+                raise click.ClickException(f"no user {username}")
+        token = create_token(name, user.id if user else None)
     click.echo(f"API token for {name} (shown once; keep it secret):")
     click.echo(token)
+
+
+@main.group()
+def users() -> None:
+    """Staff accounts."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option(
+    "--role", type=click.Choice(["admin", "staff", "grid_worker", "department"]), required=True
+)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "display_name", default="", help="Name shown to colleagues.")
+@click.option("--grid", default="", help="The grid a grid worker looks after.")
+@click.option("--department", default="", help="The department's name.")
+@click.option("--language", type=click.Choice(["zh-CN", "ko-KR", "en-US"]), default="zh-CN")
+def users_create(
+    username: str,
+    role: str,
+    password: str,
+    display_name: str,
+    grid: str,
+    department: str,
+    language: str,
+) -> None:
+    """Make a staff account (the first one: --role admin)."""
+    from accounts.models import Role, User
+    from hotline.db import db
+
+    if len(password) < 8:
+        raise click.ClickException("the password needs at least 8 characters")
+    if role == "grid_worker" and not grid:
+        raise click.ClickException("a grid worker needs --grid")
+    with _app_context():
+        if db.session.scalar(db.select(User).where(User.username == username)):
+            raise click.ClickException(f"user {username} exists already")
+        user = User(
+            username=username,
+            display_name=display_name,
+            role=Role(role),
+            grid=grid,
+            department=department,
+            language=language,
+        )
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+    click.echo(f"created {role} {username}")
 
 
 @main.group()

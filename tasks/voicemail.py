@@ -13,6 +13,7 @@ from celery import Task, shared_task
 from sqlalchemy import or_, select
 
 import speech
+from cases.deadlines import deadline_for
 from cases.models import Case, Recording, RecordingStatus, Urgency
 from cases.services import add_event
 from cases.triage import triage
@@ -94,6 +95,7 @@ def _apply_transcript(recording: Recording, transcript: speech.Transcript) -> No
     raised_to_emergency = guess.urgency == Urgency.EMERGENCY and case.urgency != Urgency.EMERGENCY
     if case.urgency != Urgency.EMERGENCY:  # never downgrade an emergency call
         case.urgency = guess.urgency
+        case.deadline_at = deadline_for(case.urgency, case.created_at)
     recording.status = RecordingStatus.TRANSCRIBED
     recording.transcribed_at = now()
     recording.duration_s = recording.duration_s or transcript.duration_s

@@ -1,0 +1,40 @@
+"""Who may see and change which case. Pages and the API ask the same functions."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, exists, or_, select, true
+
+from accounts.models import Role, User
+from cases.models import Case, CaseParticipant
+
+
+def case_scope(user: User) -> ColumnElement[bool]:
+    """A WHERE clause limiting cases to the ones `user` may see."""
+    if user.role in (Role.ADMIN, Role.STAFF):
+        return true()
+    if user.role == Role.GRID_WORKER:
+        return Case.grid == user.grid
+    joint = exists(
+        select(CaseParticipant.id).where(
+            CaseParticipant.case_id == Case.id, CaseParticipant.user_id == user.id
+        )
+    )
+    return or_(Case.assignee_id == user.id, joint)
+
+
+def can_view(user: User, case: Case) -> bool:
+    if user.role in (Role.ADMIN, Role.STAFF):
+        return True
+    if user.role == Role.GRID_WORKER:
+        return bool(user.grid) and case.grid == user.grid
+    return case.assignee_id == user.id or any(p.user_id == user.id for p in case.participants)
+
+
+def can_edit(user: User, case: Case) -> bool:
+    """Everyone edits what they may see; a department only what is assigned to it."""
+    return can_view(user, case)
+
+
+def can_manage(user: User) -> bool:
+    """Accounts, routing rules, imports: admins only."""
+    return user.role == Role.ADMIN

@@ -1,0 +1,65 @@
+"""The case lifecycle as a state machine; every transition is recorded on the timeline.
+
+new -> accepted -> in_progress -> resolved -> closed, and reopened from resolved or closed.
+不满意不销账: a case is closed only from resolved (the resident was satisfied), and a
+dissatisfied resident reopens it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cases.deadlines import DEFAULT_DEADLINES
+from cases.models import Case, CaseStatus
+from cases.services import add_event
+from hotline.clock import now
+
+S = CaseStatus
+TRANSITIONS: dict[CaseStatus, tuple[CaseStatus, ...]] = {
+    S.NEW: (S.ACCEPTED,),
+    S.ACCEPTED: (S.IN_PROGRESS, S.RESOLVED),
+    S.IN_PROGRESS: (S.RESOLVED,),
+    S.RESOLVED: (S.CLOSED, S.REOPENED),
+    S.CLOSED: (S.REOPENED,),
+    S.REOPENED: (S.ACCEPTED, S.IN_PROGRESS, S.RESOLVED),
+}
+
+
+class InvalidTransition(ValueError):
+    """Refused, with a message staff can act on; nothing was changed."""
+
+
+def allowed_next(case: Case) -> tuple[CaseStatus, ...]:
+    return TRANSITIONS[case.status]
+
+
+def transition(case: Case, to: CaseStatus, actor: str, note: str = "") -> None:
+    if to not in TRANSITIONS[case.status]:
+        allowed = ", ".join(s.value for s in TRANSITIONS[case.status]) or "none"
+        raise InvalidTransition(
+            f"case {case.number} is {case.status.value}; it can go to: {allowed}, not {to.value}"
+        )
+    if to == S.RESOLVED and not note.strip():
+        raise InvalidTransition("a resolution note is needed to resolve a case: say what was done")
+    moment = now()
+    previous = case.status
+    case.status = to
+    if to == S.RESOLVED:
+        case.resolution_note = note.strip()
+        case.resolved_at = moment
+    elif to == S.CLOSED:
+        case.closed_at = moment
+    elif to == S.REOPENED:
+        case.resolved_at = case.closed_at = None
+        case.deadline_at = moment + DEFAULT_DEADLINES[case.urgency]
+    add_event(
+        case, "status_changed", actor, **{"from": previous.value, "to": to.value, "note": note}
+    )
+
+
+def is_overdue(case: Case, moment: datetime | None = None) -> bool:
+    return (
+        case.status.is_open
+        and case.deadline_at is not None
+        and case.deadline_at < (moment or now())
+    )
