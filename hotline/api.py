@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import phonenumbers
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, g, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 
+from accounts.permissions import can_view, case_scope
 from cases.models import Case
 from hotline.api_tokens import token_required
 from hotline.db import db
@@ -49,7 +50,12 @@ def _e164(text: str) -> str:
 @bp.get("/cases")
 @token_required
 def list_cases() -> ResponseReturnValue:
-    query = select(Case).order_by(Case.created_at.desc(), Case.id.desc()).limit(MAX_CASES)
+    query = (
+        select(Case)
+        .where(_scope())
+        .order_by(Case.created_at.desc(), Case.id.desc())
+        .limit(MAX_CASES)
+    )
     phone = request.args.get("phone")
     if phone is not None:
         query = query.where(Case.phone == _e164(phone))
@@ -60,6 +66,13 @@ def list_cases() -> ResponseReturnValue:
 @token_required
 def get_case(case_id: int) -> ResponseReturnValue:
     case = db.session.get(Case, case_id)
-    if case is None:
-        abort(404)
+    user = g.api_token.user
+    if case is None or (user is not None and not can_view(user, case)):
+        abort(404)  # another grid's case is as invisible as a missing one
     return jsonify(case_json(case))
+
+
+def _scope() -> ColumnElement[bool]:
+    """A token acts with its user's permissions; a token without a user reads everything."""
+    user = g.api_token.user
+    return case_scope(user) if user is not None else true()

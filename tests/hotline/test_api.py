@@ -75,3 +75,28 @@ def test_cli_prints_the_token_as_its_last_line(app: Flask, env: dict[str, str]) 
 
 def test_healthz(app: Flask) -> None:
     assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_a_grid_workers_token_sees_only_their_grid(app: Flask) -> None:
+    from accounts.models import Role
+    from cases.models import Case
+    from tests.accounts.conftest import make_user
+
+    client = app.test_client()
+    with app.app_context():
+        worker = make_user("grid1", Role.GRID_WORKER, grid="第一网格")
+        token = create_token("grid1 phone", worker)
+        _seed_case("+8613800000001")
+        other = _seed_case("+8613800000002")
+        mine = db.session.scalar(db.select(Case).where(Case.phone == "+8613800000001"))
+        assert mine is not None
+        mine.grid = "第一网格"
+        db.session.commit()
+        mine_id = mine.id
+        other_id = db.session.scalar(db.select(Case.id).where(Case.phone == "+8613800000002"))
+    headers = {"Authorization": f"Bearer {token}"}
+    listed = client.get("/api/cases", headers=headers).get_json()
+    assert [case["id"] for case in listed] == [mine_id]
+    assert client.get(f"/api/cases/{mine_id}", headers=headers).status_code == 200
+    assert client.get(f"/api/cases/{other_id}", headers=headers).status_code == 404
+    assert other
