@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import select
@@ -74,7 +74,5 @@ def _count_failure(user: User) -> None:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     logout_user()
-    from flask import session
-
-    session.clear()
+    session.clear()  # an empty session deletes its server-side row
     return redirect(url_for("auth.login"))

@@ -9,23 +9,20 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine, text
+
+from tests.conftest import new_postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
 AUTH_TOKEN = "bench-auth-token"
 PUBLIC_URL = "https://hotline.example.org"
-POSTGRES_ADMIN_URL = os.environ.get(
-    "HOTLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 REDIS_URL = os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
 
@@ -45,19 +42,6 @@ class Hotline:
     base_url: str
     env: dict[str, str]
     data_dir: Path
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @contextmanager
@@ -134,7 +118,7 @@ def running_hotline(
 @contextmanager
 def _database(backend: str, temp: Path) -> Iterator[str]:
     if backend == "postgres":
-        with postgres_database() as url:
+        with new_postgres_database() as url:
             yield url
     else:
         yield f"sqlite:///{temp / 'hotline.db'}"
