@@ -31,7 +31,13 @@ def can_view(user: User, case: Case) -> bool:
 
 
 def can_edit(user: User, case: Case) -> bool:
-    """Everyone edits what they may see; a department only what is assigned to it."""
+    """Staff and grid workers edit what they see; a department only what is assigned to it.
+
+    A department taking part in a joint case sees it and reports on its part (report_part),
+    but does not change the case itself.
+    """
+    if user.role == Role.DEPARTMENT:
+        return case.assignee_id == user.id
     return can_view(user, case)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cases.deadlines import DEFAULT_DEADLINES
+from cases.errors import Refused
 from cases.models import Case, CaseStatus
 from cases.services import add_event
 from hotline.clock import now
@@ -25,7 +26,7 @@ TRANSITIONS: dict[CaseStatus, tuple[CaseStatus, ...]] = {
 }
 
 
-class InvalidTransition(ValueError):
+class InvalidTransition(Refused):
     """Refused, with a message staff can act on; nothing was changed."""
 
 

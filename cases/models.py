@@ -44,6 +44,14 @@ class CaseSource(enum.StrEnum):
     STAFF = "staff"
 
 
+class Satisfaction(enum.StrEnum):
+    """The resident's answer to the survey (1, 2, 3 on the keypad); 3 reopens the case."""
+
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    NOT_SATISFIED = "not_satisfied"
+
+
 class RecordingStatus(enum.StrEnum):
     PENDING = "pending"  # we know of it; not yet transcribed
     TRANSCRIBED = "transcribed"
@@ -127,6 +135,8 @@ class Case(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The latest survey answer: what the ledger and the satisfaction rate report.
+    satisfaction: Mapped[Satisfaction | None] = mapped_column(enum_column(Satisfaction))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

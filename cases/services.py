@@ -177,6 +177,9 @@ def open_emergency_case(call: Call) -> tuple[Case, bool]:
         return existing, False
     case = _new_case(call, CaseSource.EMERGENCY_CALL, call.locale, urgency=Urgency.EMERGENCY)
     add_event(case, "case_opened", source="emergency_call")
+    from cases.routing import route_new_case  # routing builds on these services
+
+    route_new_case(case)
     db.session.commit()
     return case, True
 

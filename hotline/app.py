@@ -49,6 +49,7 @@ def _init_workspace(app: Flask) -> None:
     from accounts.views import login_manager
     from hotline.api import bp as api_bp
     from ivr.views import bp as ivr_bp
+    from workspace import admin, case_page, dashboard, inbox, ledger, residents
     from workspace.views import bp as workspace_bp
     from workspace.views import init_app as init_workspace
 
@@ -58,7 +59,8 @@ def _init_workspace(app: Flask) -> None:
     csrf.exempt(ivr_bp)  # Twilio signs its webhooks instead
     csrf.exempt(api_bp)  # bearer tokens, no cookies
     init_workspace(app)
-    for blueprint in (ivr_bp, api_bp, auth_bp, workspace_bp):
+    pages = (inbox, case_page, residents, ledger, dashboard, admin)  # menu order
+    for blueprint in (ivr_bp, api_bp, auth_bp, workspace_bp, *(page.bp for page in pages)):
         app.register_blueprint(blueprint)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 import speech
 from cases.deadlines import deadline_for
 from cases.models import Case, Recording, RecordingStatus, Urgency
+from cases.routing import route_new_case
 from cases.services import add_event
 from cases.triage import triage
 from hotline.clock import now
@@ -96,6 +97,7 @@ def _apply_transcript(recording: Recording, transcript: speech.Transcript) -> No
     if case.urgency != Urgency.EMERGENCY:  # never downgrade an emergency call
         case.urgency = guess.urgency
         case.deadline_at = deadline_for(case.urgency, case.created_at)
+    route_new_case(case)  # the category is known now
     recording.status = RecordingStatus.TRANSCRIBED
     recording.transcribed_at = now()
     recording.duration_s = recording.duration_s or transcript.duration_s

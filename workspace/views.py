@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, url_for
+from flask import Blueprint, Flask, Response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
@@ -17,8 +17,14 @@ bp = Blueprint(
     static_url_path="/static/workspace",
 )
 
-# (endpoint, label key, roles that see it); pages register here when they exist.
+# (endpoint, label key, roles that see it), in menu order; each page module adds its own.
 NAV: list[tuple[str, str, tuple[Role, ...]]] = []
+EVERYONE = tuple(Role)
+
+
+def add_to_nav(endpoint: str, label_key: str, roles: tuple[Role, ...] = EVERYONE) -> None:
+    if endpoint not in (entry[0] for entry in NAV):
+        NAV.append((endpoint, label_key, roles))
 
 
 @bp.get("/")
@@ -36,3 +42,21 @@ def nav_links() -> list[tuple[str, str]]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(t=t, current_locale=current_locale, nav_links=nav_links)
+    app.after_request(_security_headers)
+
+
+# Pages load scripts and styles only from our own static files: no inline script, so text a
+# caller or a note smuggles into a page cannot run even if escaping were ever missed.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
+
+
+def _security_headers(response: Response) -> Response:
+    if not request.path.startswith("/ivr/"):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response

@@ -1,0 +1,26 @@
+"""workspace pages: survey satisfaction on cases
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-21 09:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0003'
+down_revision: str | None = '0002'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('satisfaction', sa.Enum('satisfied', 'basically_satisfied', 'not_satisfied', name='satisfaction', native_enum=False, length=20), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_column('satisfaction')
