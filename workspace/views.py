@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from accounts.models import Role
+from workspace.formatting import FILTERS
 from workspace.i18n import current_locale, t
 
 bp = Blueprint(
@@ -42,6 +43,7 @@ def nav_links() -> list[tuple[str, str]]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(t=t, current_locale=current_locale, nav_links=nav_links)
+    app.jinja_env.filters.update(FILTERS)
     app.after_request(_security_headers)
 
 

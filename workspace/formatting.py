@@ -1,0 +1,71 @@
+"""How every page shows times, phone numbers and the cases' coded values.
+
+Registered as Jinja filters in workspace.views.init_app, so templates write
+`{{ case.created_at|local_time }}`, `{{ case.phone|masked_phone }}`,
+`{{ case.category|category_label }}`, `{{ case.urgency|urgency_label }}`,
+`{{ case.status|status_label }}`, `{{ user.role|role_label }}`.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from hotline.settings import current_settings
+from workspace.i18n import t
+
+
+def centre_zone() -> ZoneInfo:
+    return ZoneInfo(current_settings().timezone)
+
+
+def local_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time as the centre's wall-clock time; blank when there is none."""
+    if moment is None:
+        return ""
+    return moment.astimezone(centre_zone()).strftime(pattern)
+
+
+def masked_phone(phone: str | None) -> str:
+    """Lists show only the last four digits; the full number is on the case page."""
+    digits = (phone or "").strip()
+    return f"…{digits[-4:]}" if len(digits) > 4 else digits
+
+
+def _label(kind: str, value: str | enum.Enum | None) -> str:
+    if value is None or value == "":
+        return ""
+    code = value.value if isinstance(value, enum.Enum) else value
+    return t(f"labels.{kind}.{code}")
+
+
+def category_label(value: str | None) -> str:
+    return _label("category", value)
+
+
+def urgency_label(value: str | enum.Enum | None) -> str:
+    return _label("urgency", value)
+
+
+def status_label(value: str | enum.Enum | None) -> str:
+    return _label("status", value)
+
+
+def role_label(value: str | enum.Enum | None) -> str:
+    return _label("role", value)
+
+
+def satisfaction_label(value: str | enum.Enum | None) -> str:
+    return _label("satisfaction", value)
+
+
+FILTERS = {
+    "local_time": local_time,
+    "masked_phone": masked_phone,
+    "category_label": category_label,
+    "urgency_label": urgency_label,
+    "status_label": status_label,
+    "role_label": role_label,
+    "satisfaction_label": satisfaction_label,
+}
