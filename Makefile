@@ -21,6 +21,7 @@ run: setup  ## set up, then serve web + worker + beat on SQLite (embedded defaul
 
 test: setup  ## run the whole test suite (starts local PostgreSQL/Redis if needed)
 	./scripts/services.sh
+	./scripts/chromium.sh
 	$(PY) -m pytest
 
 check: setup  ## lint, format check and type check

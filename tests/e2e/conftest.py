@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +109,36 @@ def _fresh_broker(kind: str, stack: ExitStack) -> str:
     return f"{AMQP_URL}/{vhost}"
 
 
+@contextmanager
+def running_hotline(
+    tmp_path: Path, env: dict[str, str], port: int, commands: list[list[str]]
+) -> Iterator[RunningHotline]:
+    """Start the processes, wait until /healthz answers, stop them (and show their logs) after."""
+    env = {**os.environ, **env}
+    processes = _start(commands, env, tmp_path)
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_healthy(base_url, processes)
+        yield RunningHotline(base_url, env, processes)
+    finally:
+        _stop(processes)
+        for log in sorted(tmp_path.glob("process-*.log")):
+            sys.stderr.write(f"--- {log.name} (tail)\n{log.read_text(errors='replace')[-3000:]}\n")
+
+
+def embedded_env(tmp_path: Path, rest: TwilioRestDouble, **overrides: str) -> dict[str, str]:
+    """A first run's settings: no database or broker URL, so SQLite for both."""
+    env = make_env(
+        tmp_path, "", TWILIO_API_BASE_URL=rest.base_url, **{**KOREAN_CENTRE, **overrides}
+    )
+    del env["HOTLINE_DATABASE_URL"], env["HOTLINE_BROKER_URL"]
+    return env
+
+
+def hotline_run(port: int) -> list[list[str]]:
+    return [[str(BIN / "hotline"), "run", "--port", str(port)]]
+
+
 @pytest.fixture(
     params=[
         "embedded",
@@ -122,11 +152,9 @@ def hotline(
     stack = ExitStack()
     request.addfinalizer(stack.close)
     port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
     if request.param == "embedded":
-        env = make_env(tmp_path, "", TWILIO_API_BASE_URL=rest.base_url, **KOREAN_CENTRE)
-        del env["HOTLINE_DATABASE_URL"], env["HOTLINE_BROKER_URL"]  # the defaults, as a user gets
-        commands = [[str(BIN / "hotline"), "run", "--port", str(port)]]
+        env = embedded_env(tmp_path, rest)
+        commands = hotline_run(port)
     else:
         env = make_env(
             tmp_path,
@@ -142,12 +170,5 @@ def hotline(
             [str(BIN / "hotline"), "web", "--port", str(port)],
             [str(BIN / "hotline"), "worker", "-Q", "celery,speech", "--concurrency", "2"],
         ]
-    env = {**os.environ, **env}
-    processes = _start(commands, env, tmp_path)
-    try:
-        _wait_healthy(base_url, processes)
-        yield RunningHotline(base_url, env, processes)
-    finally:
-        _stop(processes)
-        for log in sorted(tmp_path.glob("process-*.log")):
-            sys.stderr.write(f"--- {log.name} (tail)\n{log.read_text(errors='replace')[-3000:]}\n")
+    with running_hotline(tmp_path, env, port, commands) as running:
+        yield running
