@@ -53,6 +53,7 @@ def transition(case: Case, to: CaseStatus, actor: str, note: str = "") -> None:
     elif to == S.REOPENED:
         case.resolved_at = case.closed_at = None
         case.deadline_at = moment + DEFAULT_DEADLINES[case.urgency]
+        case.escalated_at = None  # a new deadline, so it may be escalated again
     add_event(
         case, "status_changed", actor, **{"from": previous.value, "to": to.value, "note": note}
     )

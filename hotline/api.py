@@ -1,21 +1,106 @@
-"""The JSON API for other tools: read cases by the resident's phone number."""
+"""The JSON API for other tools: read, search and work on cases with a bearer token.
+
+A token made for a user acts with that user's permissions (the same functions the staff
+pages ask); a token without a user reads everything and changes nothing. Every change goes
+through cases.actions, so the timeline records the token's user as the one who acted.
+Each serialiser has its JSON Schema beside it; hotline.openapi builds the document from them.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, NoReturn
+from urllib.parse import urlencode
 
 import phonenumbers
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, abort, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, Select, and_, or_, select, true
+from sqlalchemy.orm import selectinload
 
-from accounts.permissions import can_view, case_scope
-from cases.models import Case
+from accounts.models import User
+from accounts.permissions import can_edit, can_view, case_scope
+from cases import actions
+from cases.errors import Refused
+from cases.lifecycle import InvalidTransition, is_overdue
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseParticipant,
+    CaseSource,
+    CaseStatus,
+    Satisfaction,
+    Urgency,
+)
+from cases.services import add_event
+from cases.triage import CATEGORIES
 from hotline.api_tokens import token_required
+from hotline.clock import now
 from hotline.db import db
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-MAX_CASES = 200
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+MAX_LOCATION = 50  # the width of the grid and building columns
+MAX_ID = 2**31 - 1  # larger numbers are no id, and would overflow PostgreSQL's integer
+OPEN_STATUSES = [status for status in CaseStatus if status.is_open]
+
+# ---- serialisers, each with the JSON Schema that describes it ---------------------------------
+
+TIME = {"type": "string", "format": "date-time"}
+TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+USER_REF_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "name"],
+    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+}
+
+
+def user_ref(user: User | None) -> dict[str, Any] | None:
+    return {"id": user.id, "name": user.name} if user is not None else None
+
+
+CASE_PROPERTIES: dict[str, Any] = {
+    "id": {"type": "integer"},
+    "number": {"type": "string", "description": "the case number read to the caller"},
+    "status": {"enum": [status.value for status in CaseStatus]},
+    "phone": {"type": "string", "description": "the caller's number, E.164"},
+    "resident_id": {"type": ["integer", "null"]},
+    "source": {"enum": [source.value for source in CaseSource]},
+    "transcript": {"type": "string", "description": "as corrected by staff"},
+    "machine_transcript": {"type": "string"},
+    "words": {"type": "array", "items": {"type": "object"}},
+    "no_speech": {"type": "boolean"},
+    "error": {"type": "string"},
+    "category": {"enum": list(CATEGORIES)},
+    "urgency": {"enum": [level.value for level in Urgency]},
+    "locale": {"type": "string"},
+    "created_at": TIME,
+    "updated_at": TIME,
+    "grid": {"type": "string"},
+    "building": {"type": "string"},
+    "assignee_id": {"type": ["integer", "null"]},
+    "assignee": {"oneOf": [{"$ref": "#/components/schemas/UserRef"}, {"type": "null"}]},
+    "deadline_at": TIME_OR_NULL,
+    "overdue": {"type": "boolean", "description": "open and past its deadline"},
+    "escalated_at": TIME_OR_NULL,
+    "resolution_note": {"type": "string"},
+    "resolved_at": TIME_OR_NULL,
+    "closed_at": TIME_OR_NULL,
+    "satisfaction": {
+        "enum": [*(answer.value for answer in Satisfaction), None],
+        "description": "the resident's latest survey answer",
+    },
+}
+CASE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": list(CASE_PROPERTIES),  # every field is always there, null when unknown
+    "properties": CASE_PROPERTIES,
+}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def case_json(case: Case) -> dict[str, Any]:
@@ -36,7 +121,148 @@ def case_json(case: Case) -> dict[str, Any]:
         "locale": case.locale,
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat(),
+        "grid": case.grid,
+        "building": case.building,
+        "assignee_id": case.assignee_id,
+        "assignee": user_ref(case.assignee),
+        "deadline_at": _iso(case.deadline_at),
+        "overdue": is_overdue(case),
+        "escalated_at": _iso(case.escalated_at),
+        "resolution_note": case.resolution_note,
+        "resolved_at": _iso(case.resolved_at),
+        "closed_at": _iso(case.closed_at),
+        "satisfaction": case.satisfaction.value if case.satisfaction else None,
     }
+
+
+PARTICIPANT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["user_id", "department", "report", "reported_at"],
+    "properties": {
+        "user_id": {"type": "integer"},
+        "department": {"type": "string"},
+        "report": {"type": "string", "description": "what the department did about its part"},
+        "reported_at": TIME_OR_NULL,
+    },
+}
+
+
+def participant_json(participant: CaseParticipant) -> dict[str, Any]:
+    return {
+        "user_id": participant.user_id,
+        "department": participant.user.department or participant.user.name,
+        "report": participant.report,
+        "reported_at": _iso(participant.reported_at),
+    }
+
+
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "kind", "actor", "detail", "created_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "kind": {"type": "string", "examples": ["note", "assigned", "status_changed"]},
+        "actor": {"type": "string", "description": "who acted: a name, or system"},
+        "detail": {"type": "object"},
+        "created_at": TIME,
+    },
+}
+
+
+def event_json(event: CaseEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "actor": event.actor,
+        "detail": event.detail,
+        "created_at": event.created_at.isoformat(),
+    }
+
+
+CASE_DETAIL_SCHEMA: dict[str, Any] = {
+    "allOf": [
+        {"$ref": "#/components/schemas/Case"},
+        {
+            "type": "object",
+            "required": ["participants"],
+            "properties": {
+                "participants": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/Participant"},
+                },
+                "events": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/Event"},
+                    "description": "the timeline, oldest first; only with ?include=events",
+                },
+            },
+        },
+    ]
+}
+
+
+def case_detail_json(case: Case, with_events: bool = False) -> dict[str, Any]:
+    body = case_json(case)
+    body["participants"] = [participant_json(p) for p in case.participants]
+    if with_events:
+        body["events"] = [event_json(event) for event in case.events]
+    return body
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "description": "the HTTP status's name"},
+        "message": {"type": "string", "description": "what was wrong, for a person to read"},
+    },
+}
+
+SCHEMAS = {
+    "Case": CASE_SCHEMA,
+    "CaseDetail": CASE_DETAIL_SCHEMA,
+    "Participant": PARTICIPANT_SCHEMA,
+    "Event": EVENT_SCHEMA,
+    "UserRef": USER_REF_SCHEMA,
+    "Error": ERROR_SCHEMA,
+}
+
+# ---- who is asking -----------------------------------------------------------------------------
+
+
+def _token_user() -> User | None:
+    user: User | None = g.api_token.user
+    if user is not None and not user.active:
+        abort(403, "the account this token acts for is deactivated")
+    return user
+
+
+def _scope() -> ColumnElement[bool]:
+    """A token acts with its user's permissions; a token without a user reads everything."""
+    user = _token_user()
+    return case_scope(user) if user is not None else true()
+
+
+def _visible_case(case_id: int) -> Case:
+    case = db.session.get(Case, case_id)
+    user = _token_user()
+    if case is None or (user is not None and not can_view(user, case)):
+        abort(404)  # another grid's case is as invisible as a missing one
+    return case
+
+
+def _editable_case(case_id: int) -> tuple[Case, User]:
+    """The case and the user changing it; 403 when they may see it but not change it."""
+    case = _visible_case(case_id)
+    user = _token_user()
+    if user is None:
+        abort(403, "this token is read-only: make one for a user (--user) to change cases")
+    if not can_edit(user, case):
+        abort(403, f"you may see case {case.number} but not change it: it is not assigned to you")
+    return case, user
+
+
+# ---- reading -----------------------------------------------------------------------------------
 
 
 def _e164(text: str) -> str:
@@ -47,32 +273,249 @@ def _e164(text: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _choice(name: str, allowed: list[str]) -> str | None:
+    value = request.args.get(name)
+    if value is not None and value not in allowed:
+        abort(400, f"{name} must be one of: {', '.join(allowed)}")
+    return value
+
+
+def _integer(name: str, high: int = MAX_ID) -> int | None:
+    text = request.args.get(name)
+    if text is None:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= high:
+        abort(400, f"{name} must be a whole number from 1 to {high}")
+    return int(text)
+
+
+def _boolean(name: str) -> bool | None:
+    text = request.args.get(name)
+    if text is None:
+        return None
+    if text.lower() not in ("true", "false", "1", "0"):
+        abort(400, f"{name} must be true or false")
+    return text.lower() in ("true", "1")
+
+
+def _overdue_clause(overdue: bool) -> ColumnElement[bool]:
+    late = and_(
+        Case.status.in_(OPEN_STATUSES), Case.deadline_at.is_not(None), Case.deadline_at < now()
+    )
+    return late if overdue else ~late
+
+
+def _filters() -> list[ColumnElement[bool]]:
+    """The WHERE clauses asked for in the query string; a bad value is a clear 400."""
+    clauses = [_scope()]
+    if "q" in request.args:
+        # TODO(search): filter with cases.search once it exists; refused rather than ignored,
+        # so a client never mistakes an unfiltered list for search results.
+        abort(400, "full-text search (q) is not available in the API yet")
+    if (status := _choice("status", [s.value for s in CaseStatus])) is not None:
+        clauses.append(Case.status == CaseStatus(status))
+    if (category := _choice("category", list(CATEGORIES))) is not None:
+        clauses.append(Case.category == category)
+    if (urgency := _choice("urgency", [u.value for u in Urgency])) is not None:
+        clauses.append(Case.urgency == Urgency(urgency))
+    if (grid := request.args.get("grid")) is not None:
+        clauses.append(Case.grid == grid)
+    if (assignee_id := _integer("assignee_id")) is not None:
+        clauses.append(Case.assignee_id == assignee_id)
+    if (phone := request.args.get("phone")) is not None:
+        clauses.append(Case.phone == _e164(phone))
+    if (overdue := _boolean("overdue")) is not None:
+        clauses.append(_overdue_clause(overdue))
+    return clauses
+
+
+def _after(query: Select[Case]) -> Select[Case]:
+    """Keyset pagination: the cases that come after the cursor case in the list's order."""
+    after = _integer("after")
+    if after is None:
+        return query
+    cursor = db.session.get(Case, after)
+    if cursor is None:
+        abort(400, "after must be a case id from the previous page's Link header")
+    return query.where(
+        or_(
+            Case.created_at < cursor.created_at,
+            and_(Case.created_at == cursor.created_at, Case.id < cursor.id),
+        )
+    )
+
+
+def _next_link(last: Case) -> str:
+    """RFC 8288 Link to the next page: the same query, continuing after the last case shown."""
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "after"]
+    target = url_for("api.list_cases") + "?" + urlencode([*args, ("after", str(last.id))])
+    return f'<{target}>; rel="next"'
+
+
 @bp.get("/cases")
 @token_required
 def list_cases() -> ResponseReturnValue:
+    """The cases the token may see, newest first, filtered; a Link header leads to more."""
+    limit = _integer("limit", MAX_LIMIT) or DEFAULT_LIMIT
     query = (
         select(Case)
-        .where(_scope())
+        .where(*_filters())
+        .options(selectinload(Case.assignee))
         .order_by(Case.created_at.desc(), Case.id.desc())
-        .limit(MAX_CASES)
+        .limit(limit + 1)  # one more than shown tells whether there is a next page
     )
-    phone = request.args.get("phone")
-    if phone is not None:
-        query = query.where(Case.phone == _e164(phone))
-    return jsonify([case_json(case) for case in db.session.scalars(query)])
+    cases = db.session.scalars(_after(query)).all()
+    response = jsonify([case_json(case) for case in cases[:limit]])
+    if len(cases) > limit:
+        response.headers["Link"] = _next_link(cases[limit - 1])
+    return response
 
 
 @bp.get("/cases/<int:case_id>")
 @token_required
 def get_case(case_id: int) -> ResponseReturnValue:
-    case = db.session.get(Case, case_id)
-    user = g.api_token.user
-    if case is None or (user is not None and not can_view(user, case)):
-        abort(404)  # another grid's case is as invisible as a missing one
-    return jsonify(case_json(case))
+    """One case with its joint-case departments; its timeline too with ?include=events."""
+    case = _visible_case(case_id)
+    includes = {part.strip() for part in request.args.get("include", "").split(",") if part}
+    return jsonify(case_detail_json(case, with_events="events" in includes))
 
 
-def _scope() -> ColumnElement[bool]:
-    """A token acts with its user's permissions; a token without a user reads everything."""
-    user = g.api_token.user
-    return case_scope(user) if user is not None else true()
+# ---- changing ----------------------------------------------------------------------------------
+
+
+def _json_body(allowed: set[str]) -> dict[str, Any]:
+    body = request.get_json(force=True, silent=True)
+    if body is None:
+        abort(400, "the body is not valid JSON: send a JSON object")
+    if not isinstance(body, dict):
+        abort(400, "the body must be a JSON object")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        abort(400, f"unknown field(s): {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+    return body
+
+
+def _text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        abort(400, f"{name} must be a string")
+    return value
+
+
+def _refused(error: Refused) -> NoReturn:
+    """Nothing changes: the session's pending changes are dropped and the reason is sent."""
+    db.session.rollback()
+    if isinstance(error, InvalidTransition):
+        abort(409, str(error))
+    abort(422, str(error))
+
+
+def _move(case: Case, grid: str | None, building: str | None, by: User) -> None:
+    """Staff correct where the problem is; the timeline keeps both places."""
+    changes: dict[str, str] = {}
+    if grid is not None:
+        changes["grid"] = actions.clean_text(grid, MAX_LOCATION, "the grid", required=False)
+    if building is not None:
+        changes["building"] = actions.clean_text(
+            building, MAX_LOCATION, "the building", required=False
+        )
+    changes = {key: value for key, value in changes.items() if value != getattr(case, key)}
+    if not changes:
+        return
+    before = {f"from_{key}": getattr(case, key) for key in changes}
+    for key, value in changes.items():
+        setattr(case, key, value)
+    add_event(case, "location_changed", by.name, **changes, **before)
+
+
+PATCH_FIELDS = {"transcript", "category", "urgency", "status", "note", "grid", "building"}
+
+
+def _apply_patch(case: Case, body: dict[str, Any], by: User) -> None:
+    fields = {name: _text(body, name) for name in PATCH_FIELDS}
+    if fields["note"] is not None and fields["status"] is None:
+        abort(400, "note goes with status: it explains the status change")
+    if fields["transcript"] is not None:
+        actions.edit_transcript(case, fields["transcript"], by)
+    actions.set_triage(case, fields["category"], fields["urgency"], by)
+    _move(case, fields["grid"], fields["building"], by)
+    status, note = fields["status"], fields["note"]
+    if status == case.status.value and note is None:
+        return  # a client sending back the status it read is not asking for a change
+    if status == CaseStatus.RESOLVED.value:
+        actions.clean_text(note, actions.MAX_NOTE, "the resolution note")
+    if status is not None:
+        actions.change_status(case, status, by, note)
+
+
+@bp.patch("/cases/<int:case_id>")
+@token_required
+def update_case(case_id: int) -> ResponseReturnValue:
+    """Correct the transcript, triage or place, or move the case on; all or nothing."""
+    case, user = _editable_case(case_id)
+    body = _json_body(PATCH_FIELDS)
+    try:
+        _apply_patch(case, body, user)
+    except Refused as error:
+        _refused(error)
+    db.session.commit()
+    return jsonify(case_detail_json(case))
+
+
+@bp.post("/cases/<int:case_id>/notes")
+@token_required
+def add_note(case_id: int) -> ResponseReturnValue:
+    """A note on the timeline, signed with the token's user."""
+    case, user = _editable_case(case_id)
+    body = _json_body({"text"})
+    try:
+        actions.add_note(case, _text(body, "text"), user)
+    except Refused as error:
+        _refused(error)
+    db.session.commit()
+    return jsonify(event_json(case.events[-1])), 201
+
+
+@bp.post("/cases/<int:case_id>/assign")
+@token_required
+def assign(case_id: int) -> ResponseReturnValue:
+    """Hand the case to a user (assignee_id), or to nobody (null)."""
+    case, user = _editable_case(case_id)
+    body = _json_body({"assignee_id"})
+    if "assignee_id" not in body:
+        abort(400, "assignee_id is required (a user id, or null for nobody)")
+    assignee_id = body["assignee_id"]
+    if assignee_id is not None and type(assignee_id) is not int:  # true/false are ints too
+        abort(400, "assignee_id must be a user id (an integer) or null")
+    possible_id = assignee_id is not None and 0 < assignee_id <= MAX_ID
+    assignee = db.session.get(User, assignee_id) if possible_id else None
+    try:
+        if assignee_id is not None and assignee is None:
+            raise Refused(f"there is no user with id {assignee_id}")
+        actions.assign(case, assignee, user)
+    except Refused as error:
+        _refused(error)
+    db.session.commit()
+    return jsonify(case_detail_json(case))
+
+
+@bp.post("/cases/<int:case_id>/resolve")
+@token_required
+def resolve(case_id: int) -> ResponseReturnValue:
+    """Resolved, with a note saying what was done; a new case is accepted on the way."""
+    case, user = _editable_case(case_id)
+    body = _json_body({"note"})
+    try:
+        actions.resolve(case, _text(body, "note"), user)
+    except Refused as error:
+        _refused(error)
+    db.session.commit()
+    return jsonify(case_detail_json(case))
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    """The OpenAPI 3.1 document of this API; public, like any API's reference."""
+    from hotline.openapi import document  # the document is built from this module's schemas
+
+    return jsonify(document())

@@ -47,9 +47,13 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
                 "task": "tasks.voicemail.requeue_stalled_recordings",
                 "schedule": 60.0,
             },
+            "escalate-overdue-cases": {
+                "task": "tasks.escalation.escalate_overdue_cases",
+                "schedule": 60.0,
+            },
         },
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
-        include=["tasks.voicemail", "tasks.notify"],
+        include=["tasks.voicemail", "tasks.notify", "tasks.escalation"],
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app

@@ -1,15 +1,524 @@
-"""One case: recording, transcript, triage, routing, lifecycle and timeline."""
+"""One case: recording, transcript, triage, routing, lifecycle and timeline.
+
+The page shows everything staff need to handle a case; each form posts to a small view that
+calls the shared action in cases.actions, commits, and comes back here (post/redirect/get).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
+from flask_login import current_user, login_required
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.exc import IntegrityError
+
+from accounts.models import Role, User
+from accounts.permissions import can_edit, can_view
+from cases import actions
+from cases.errors import Refused
+from cases.lifecycle import allowed_next, is_overdue
+from cases.models import Case, CaseEvent, Resident, Urgency
+from cases.triage import CATEGORIES
+from hotline.db import db
+from hotline.settings import current_settings
+from workspace.formatting import category_label, status_label, urgency_label
+from workspace.i18n import t
 
 bp = Blueprint("case_page", __name__)
+
+LOW_CONFIDENCE = 0.6  # below this Vosk is guessing: staff should listen to that word
+RESIDENT_MATCHES = 20
+MAX_ID_DIGITS = 9  # larger numbers cannot be ids, and would overflow PostgreSQL's integer
+
+
+# -- who may do what ---------------------------------------------------------------------
+
+
+def _me() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+def _load_case(case_id: int, *, edit: bool) -> Case:
+    """The case if the signed-in user may see it (404 otherwise, hiding that it exists);
+    403 when they see it but `edit` is asked and they may not change it."""
+    case = db.session.get(Case, case_id)
+    if case is None or not can_view(_me(), case):
+        abort(404)
+    if edit and not can_edit(_me(), case):
+        abort(403)
+    return case
+
+
+# -- the page ----------------------------------------------------------------------------
 
 
 @bp.get("/cases/<int:case_id>")
 @login_required
 def show(case_id: int) -> ResponseReturnValue:
-    return "not built yet", 501
+    """Everything about one case for the person handling it, and the forms to act on it."""
+    case = _load_case(case_id, edit=False)
+    me = _me()
+    editable = can_edit(me, case)
+    query = request.args.get("resident_q", "").strip()[: actions.MAX_FIELD]
+    users = _active_users() if editable else []
+    return render_template(
+        "case.html",
+        case=case,
+        editable=editable,
+        overdue=is_overdue(case),
+        next_statuses=allowed_next(case),
+        has_recording=_recording_file(case) is not None,
+        words=machine_words(case),
+        timeline=timeline(case),
+        my_part=next((p for p in case.participants if p.user_id == me.id), None),
+        categories=CATEGORIES,
+        urgencies=list(Urgency),
+        assignees=users,
+        departments=_departments_to_add(case, users),
+        caller_resident=_caller_resident(case) if editable else None,
+        resident_query=query,
+        resident_matches=_search_residents(query, me) if editable and query else [],
+    )
+
+
+@dataclass(frozen=True)
+class SpokenWord:
+    """One word of the machine transcript, with how sure the recogniser was."""
+
+    text: str
+    conf: float | None
+    start: float | None
+
+    @property
+    def low(self) -> bool:
+        return self.conf is not None and self.conf < LOW_CONFIDENCE
+
+    @property
+    def conf_text(self) -> str:
+        return f"{self.conf:.2f}" if self.conf is not None else ""
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def machine_words(case: Case) -> list[SpokenWord]:
+    """The recogniser's words; stored JSON is read defensively (old rows, partial data)."""
+    return [
+        SpokenWord(str(item.get("word", "")), _number(item.get("conf")), _number(item.get("start")))
+        for item in case.transcript_words or []
+        if isinstance(item, dict) and str(item.get("word", ""))
+    ]
+
+
+def _active_users() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.active.is_(True))
+            .order_by(User.role, User.display_name, User.username)
+        )
+    )
+
+
+def _departments_to_add(case: Case, users: list[User]) -> list[User]:
+    taking_part = {p.user_id for p in case.participants}
+    return [user for user in users if user.role == Role.DEPARTMENT and user.id not in taking_part]
+
+
+def _caller_resident(case: Case) -> Resident | None:
+    if not case.phone:
+        return None
+    return db.session.scalar(select(Resident).where(Resident.phone == case.phone))
+
+
+def _resident_scope(user: User) -> ColumnElement[bool]:
+    """Whose records a user may look up: a grid worker their grid's, a department nobody's
+    (they still see the resident whose number called)."""
+    if user.role in (Role.ADMIN, Role.STAFF):
+        return true()
+    if user.role == Role.GRID_WORKER:
+        return Resident.grid == user.grid
+    return false()
+
+
+def _search_residents(query: str, user: User) -> list[Resident]:
+    return list(
+        db.session.scalars(
+            select(Resident)
+            .where(
+                _resident_scope(user),
+                or_(
+                    Resident.name.icontains(query, autoescape=True),
+                    Resident.phone.contains(query, autoescape=True),
+                ),
+            )
+            .order_by(Resident.name, Resident.id)
+            .limit(RESIDENT_MATCHES)
+        )
+    )
+
+
+# -- the recording -----------------------------------------------------------------------
+
+AUDIO_FALLBACK_TYPE = "application/octet-stream"
+
+
+def _recording_file(case: Case) -> Path | None:
+    """The voicemail file on disk, only if it lies inside the recordings folder.
+
+    The path comes from the Recording row alone; a relative one is read against the folder,
+    and anything that resolves (symlinks too) outside it is treated as missing.
+    """
+    recording = case.recording
+    if recording is None or not recording.file_path:
+        return None
+    folder = (current_settings().data_dir / "recordings").resolve()
+    try:
+        path = (folder / recording.file_path).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    if not path.is_relative_to(folder) or path == folder or not path.is_file():
+        return None
+    return path
+
+
+@bp.get("/cases/<int:case_id>/recording")
+@login_required
+def recording(case_id: int) -> ResponseReturnValue:
+    """The voicemail for the page's audio player, with range requests so seeking works."""
+    case = _load_case(case_id, edit=False)
+    path = _recording_file(case)
+    if path is None or case.recording is None:
+        abort(404)
+    declared = case.recording.content_type.strip().lower()
+    # Only audio types: a stored type must never make the browser treat the file as a page.
+    mimetype = declared if declared.startswith("audio/") else AUDIO_FALLBACK_TYPE
+    response = send_file(path, mimetype=mimetype, conditional=True, max_age=0)
+    response.cache_control.private = True  # a resident's voice: no shared caches
+    return response
+
+
+# -- acting on the case ------------------------------------------------------------------
+
+Action = Callable[[Case, User], object]
+
+
+def _carry_out(
+    case_id: int, action: Action, done_key: str, *, edit: bool = True
+) -> ResponseReturnValue:
+    """Do one staff action and come back to the case; a refusal changes nothing and says why."""
+    case = _load_case(case_id, edit=edit)
+    try:
+        action(case, _me())
+        db.session.commit()
+    except Refused as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+    except IntegrityError:
+        # Two people did the same thing at once (a participant added twice): theirs stands.
+        db.session.rollback()
+        flash(t("case.refused.conflict"), "error")
+    else:
+        flash(t(done_key), "success")
+    return redirect(url_for(".show", case_id=case_id), code=303)
+
+
+def _form_text(name: str) -> str:
+    """A form field as typed; browsers send CRLF line breaks, stored text has LF."""
+    return request.form.get(name, "").replace("\r\n", "\n")
+
+
+def _form_id(name: str) -> int | None:
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_ID_DIGITS:
+        raise Refused(t("case.refused.bad_number", value=raw[:20]))
+    return int(raw)
+
+
+def _user_from_form(name: str) -> User | None:
+    user_id = _form_id(name)
+    if user_id is None:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise Refused(t("case.refused.no_such_user"))
+    return user
+
+
+@bp.post("/cases/<int:case_id>/transcript")
+@login_required
+def save_transcript(case_id: int) -> ResponseReturnValue:
+    """Correct the transcript; the machine's version and every correction are kept."""
+    text = _form_text("transcript")
+    return _carry_out(
+        case_id, lambda case, me: actions.edit_transcript(case, text, me), "case.done.transcript"
+    )
+
+
+@bp.post("/cases/<int:case_id>/triage")
+@login_required
+def save_triage(case_id: int) -> ResponseReturnValue:
+    """Confirm or correct the guessed category and urgency (urgency moves the deadline)."""
+    category, urgency = request.form.get("category"), request.form.get("urgency")
+    return _carry_out(
+        case_id,
+        lambda case, me: actions.set_triage(case, category, urgency, me),
+        "case.done.triage",
+    )
+
+
+@bp.post("/cases/<int:case_id>/assign")
+@login_required
+def assign(case_id: int) -> ResponseReturnValue:
+    """Route the case by hand to any active user, or to nobody (an empty choice)."""
+
+    def hand_over(case: Case, me: User) -> None:
+        actions.assign(case, _user_from_form("assignee_id"), me)
+
+    return _carry_out(case_id, hand_over, "case.done.assigned")
+
+
+@bp.post("/cases/<int:case_id>/participants")
+@login_required
+def add_participant(case_id: int) -> ResponseReturnValue:
+    """Make the case a joint case: a department takes a part and reports back on it."""
+
+    def add(case: Case, me: User) -> None:
+        department = _user_from_form("user_id")
+        if department is None or department.role != Role.DEPARTMENT or not department.active:
+            raise Refused(t("case.refused.not_a_department"))
+        actions.add_participant(case, department, me)
+
+    return _carry_out(case_id, add, "case.done.participant")
+
+
+@bp.post("/cases/<int:case_id>/report")
+@login_required
+def report(case_id: int) -> ResponseReturnValue:
+    """A department taking part says what it did; it may not otherwise change the case."""
+    text = _form_text("report")
+    return _carry_out(
+        case_id,
+        lambda case, me: actions.report_part(case, text, me),
+        "case.done.report",
+        edit=False,
+    )
+
+
+@bp.post("/cases/<int:case_id>/status")
+@login_required
+def change_status(case_id: int) -> ResponseReturnValue:
+    """Move the case along its lifecycle; resolving needs a note saying what was done."""
+    target, note = request.form.get("to", ""), _form_text("note")
+    return _carry_out(
+        case_id,
+        lambda case, me: actions.change_status(case, target, me, note),
+        "case.done.status",
+    )
+
+
+@bp.post("/cases/<int:case_id>/notes")
+@login_required
+def add_note(case_id: int) -> ResponseReturnValue:
+    """A note on the timeline: what was said, tried, or promised."""
+    text = _form_text("text")
+    return _carry_out(case_id, lambda case, me: actions.add_note(case, text, me), "case.done.note")
+
+
+@bp.post("/cases/<int:case_id>/resident")
+@login_required
+def resident(case_id: int) -> ResponseReturnValue:
+    """Link the case to a known resident, or make a resident record from the caller."""
+    if request.form.get("resident_id", "").strip():
+        return _carry_out(case_id, _link_resident, "case.done.resident_linked")
+    return _carry_out(case_id, _create_resident, "case.done.resident_created")
+
+
+def _link_resident(case: Case, me: User) -> None:
+    resident_id = _form_id("resident_id")
+    found = db.session.scalar(
+        select(Resident).where(
+            Resident.id == resident_id,
+            or_(_resident_scope(me), Resident.phone == case.phone),
+        )
+    )
+    if found is None:
+        raise Refused(t("case.refused.no_such_resident"))
+    actions.link_resident(case, found, me)
+
+
+def _create_resident(case: Case, me: User) -> None:
+    fields = {key: request.form.get(key, "") for key in ("address", "building", "grid")}
+    actions.resident_from_case(case, request.form.get("name"), me, **fields)
+
+
+# -- the timeline ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event as a sentence in the reader's language, plus any text someone wrote."""
+
+    when: datetime
+    actor: str
+    kind: str
+    sentence: str
+    text: str = ""
+
+
+# A description is (key under case.event, values for the sentence, free text to show as is).
+Description = tuple[str, dict[str, Any], str]
+Describer = Callable[[dict[str, Any], dict[int, str]], Description]
+
+
+def _s(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _status_changed(detail: dict[str, Any], _: dict[int, str]) -> Description:
+    values = {"from": status_label(_s(detail["from"])), "to": status_label(_s(detail["to"]))}
+    return "status_changed", values, _s(detail.get("note"))
+
+
+def _assigned(detail: dict[str, Any], _: dict[int, str]) -> Description:
+    if not detail.get("to"):
+        return "unassigned", {}, ""
+    return "assigned", {"to": _s(detail["to"])}, ""
+
+
+def _triage_changed(detail: dict[str, Any], _: dict[int, str]) -> Description:
+    changes = []
+    if "category" in detail:
+        changes.append(t("case.event.new_category", value=category_label(_s(detail["category"]))))
+    if "urgency" in detail:
+        changes.append(t("case.event.new_urgency", value=urgency_label(_s(detail["urgency"]))))
+    return "triage_changed", {"changes": t("case.event.separator").join(changes)}, ""
+
+
+def _resident_linked(detail: dict[str, Any], names: dict[int, str]) -> Description:
+    resident_id = detail.get("resident_id")
+    if resident_id is None:
+        return "resident_unlinked", {}, ""
+    return "resident_linked", {"name": names.get(resident_id, f"#{resident_id}")}, ""
+
+
+def _case_opened(detail: dict[str, Any], _: dict[int, str]) -> Description:
+    source = _s(detail.get("source"))
+    label = t(f"case.source.{source}") if source else ""
+    return "case_opened", {"source": label}, ""
+
+
+def _recording_received(detail: dict[str, Any], _: dict[int, str]) -> Description:
+    seconds = _number(detail.get("duration_s"))
+    if seconds is None:
+        return "recording_received", {}, ""
+    return "recording_received_seconds", {"seconds": f"{seconds:.0f}"}, ""
+
+
+def _transcribed(detail: dict[str, Any], _: dict[int, str]) -> Description:
+    values = {
+        "words": _s(detail.get("words", 0)),
+        "category": category_label(_s(detail.get("category", "other"))),
+        "urgency": urgency_label(_s(detail.get("urgency", "normal"))),
+    }
+    matched = detail.get("matched") or []
+    text = t("case.event.keywords", words=", ".join(map(str, matched))) if matched else ""
+    return "transcribed", values, text
+
+
+def _with_text(key: str, field: str) -> Describer:
+    """Events whose substance is text someone wrote (a note, a report, an error)."""
+    return lambda detail, _: (key, {}, _s(detail.get(field)))
+
+
+def _with_values(key: str, *fields: str) -> Describer:
+    return lambda detail, _: (key, {name: _s(detail[name]) for name in fields}, "")
+
+
+def _with_detail(key: str) -> Describer:
+    """Kinds other parts of the system record with details this page does not interpret."""
+    return lambda detail, _: (key, {}, _detail_summary(detail))
+
+
+DESCRIBERS: dict[str, Describer] = {
+    "case_opened": _case_opened,
+    "unknown_call": _with_values("unknown_call"),
+    "recording_received": _recording_received,
+    "recording_absent": _with_values("recording_absent"),
+    "transcribed": _transcribed,
+    "transcription_failed": _with_text("transcription_failed", "error"),
+    "retranscribe_requested": _with_values("retranscribe_requested"),
+    "case_number_sms": _with_values("case_number_sms"),
+    "on_duty_alerted": _with_values("on_duty_alerted", "recipients"),
+    "status_changed": _status_changed,
+    "assigned": _assigned,
+    "note": _with_text("note", "text"),
+    "transcript_edited": _with_values("transcript_edited", "length"),
+    "triage_changed": _triage_changed,
+    "resident_linked": _resident_linked,
+    "participant_added": _with_values("participant_added", "department"),
+    "part_reported": _with_text("part_reported", "report"),
+    "escalated": _with_detail("escalated"),
+    "sms_sent": _with_detail("sms_sent"),
+    "call_placed": _with_detail("call_placed"),
+    "survey_answered": _with_detail("survey_answered"),
+}
+
+
+def _detail_summary(detail: dict[str, Any]) -> str:
+    return "; ".join(f"{key}: {_s(value)[:200]}" for key, value in sorted(detail.items()))
+
+
+def _actor_name(actor: str) -> str:
+    if actor in ("system", "routing"):
+        return t(f"case.actor.{actor}")
+    return actor
+
+
+def describe(event: CaseEvent, resident_names: dict[int, str]) -> TimelineEntry:
+    """A readable sentence for the event; an unknown or malformed one shows its kind and data."""
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    describer = DESCRIBERS.get(event.kind)
+    try:
+        if describer is None:
+            raise LookupError(event.kind)
+        key, values, text = describer(detail, resident_names)
+        sentence = t(f"case.event.{key}", **values)
+    except (LookupError, TypeError, ValueError):
+        sentence = t("case.event.other", kind=event.kind)
+        text = _detail_summary(detail)
+    return TimelineEntry(event.created_at, _actor_name(event.actor), event.kind, sentence, text)
+
+
+def timeline(case: Case) -> list[TimelineEntry]:
+    """Everything that happened to the case, oldest first."""
+    linked = {
+        event.detail.get("resident_id")
+        for event in case.events
+        if event.kind == "resident_linked" and isinstance(event.detail, dict)
+    }
+    ids = [value for value in linked if isinstance(value, int)]
+    rows = db.session.execute(select(Resident.id, Resident.name).where(Resident.id.in_(ids)))
+    names = {resident_id: name for resident_id, name in rows} if ids else {}
+    return [describe(event, names) for event in case.events]

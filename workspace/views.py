@@ -18,14 +18,22 @@ bp = Blueprint(
     static_url_path="/static/workspace",
 )
 
-# (endpoint, label key, roles that see it), in menu order; each page module adds its own.
+# (endpoint, label key, roles that see it); each page module adds its own entry.
 NAV: list[tuple[str, str, tuple[Role, ...]]] = []
 EVERYONE = tuple(Role)
+# The menu reads in the order of a working day, whatever order the modules are imported in.
+MENU_ORDER = ("inbox", "residents", "ledger", "dashboard", "admin")
+
+
+def _menu_position(entry: tuple[str, str, tuple[Role, ...]]) -> int:
+    area = entry[0].split(".")[0]
+    return MENU_ORDER.index(area) if area in MENU_ORDER else len(MENU_ORDER)
 
 
 def add_to_nav(endpoint: str, label_key: str, roles: tuple[Role, ...] = EVERYONE) -> None:
     if endpoint not in (entry[0] for entry in NAV):
         NAV.append((endpoint, label_key, roles))
+        NAV.sort(key=_menu_position)
 
 
 @bp.get("/")

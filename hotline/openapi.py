@@ -1,0 +1,229 @@
+"""The OpenAPI 3.1 document of /api, served at /api/openapi.json.
+
+Written by hand, but the response schemas come from hotline.api, where each sits beside the
+serialiser it describes; a test checks real responses against them and that every route
+under /api is listed here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cases.actions import MAX_NOTE
+from cases.models import CaseStatus, Urgency
+from cases.triage import CATEGORIES
+from hotline.api import DEFAULT_LIMIT, MAX_LIMIT, SCHEMAS
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref("Error"), description)
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
+
+
+CASE_ID = {
+    "name": "case_id",
+    "in": "path",
+    "required": True,
+    "description": "the case's id (not its number)",
+    "schema": {"type": "integer"},
+}
+READ_ERRORS = {
+    "401": _error("no token, or an unknown one"),
+    "404": _error("no such case, or one the token's user may not see"),
+}
+WRITE_ERRORS = {
+    **READ_ERRORS,
+    "400": _error("the body is not JSON, has unknown fields or values of the wrong type"),
+    "403": _error("a read-only token, or a case the user may see but not change"),
+    "422": _error("refused (an empty or too long text, an unknown value); nothing changed"),
+}
+LIST_PARAMETERS = [
+    _query("status", "only cases in this status", {"enum": [s.value for s in CaseStatus]}),
+    _query("category", "only cases of this category", {"enum": list(CATEGORIES)}),
+    _query("urgency", "only cases of this urgency", {"enum": [u.value for u in Urgency]}),
+    _query("grid", "only cases in this grid", {"type": "string"}),
+    _query("assignee_id", "only cases assigned to this user", {"type": "integer"}),
+    _query("phone", "only cases from this caller (E.164)", {"type": "string"}),
+    _query(
+        "overdue", "true: open cases past their deadline; false: the others", {"type": "boolean"}
+    ),
+    _query(
+        "limit",
+        f"how many cases per page (default {DEFAULT_LIMIT})",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+    ),
+    _query(
+        "after",
+        "continue after this case id; follow the Link header rather than building it",
+        {"type": "integer"},
+    ),
+]
+LINK_HEADER = {
+    "Link": {
+        "description": 'RFC 8288 link to the next page, `<URL>; rel="next"`, with a URL relative '
+        "to this server; absent on the last page",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def _body(properties: dict[str, Any], required: list[str], example: dict[str, Any]) -> Any:
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": properties,
+        "required": required,
+    }
+    return {"required": True, "content": {JSON: {"schema": schema, "example": example}}}
+
+
+NOTE_TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_NOTE}
+PATCH_BODY = _body(
+    {
+        "transcript": {"type": "string", "description": "the corrected transcript"},
+        "category": {"enum": list(CATEGORIES)},
+        "urgency": {"enum": [u.value for u in Urgency], "description": "moves the deadline"},
+        "status": {
+            "enum": [s.value for s in CaseStatus],
+            "description": "a lifecycle step from the current status",
+        },
+        "note": {
+            "type": "string",
+            "maxLength": MAX_NOTE,
+            "description": "why the status changes; required to resolve",
+        },
+        "grid": {"type": "string", "maxLength": 50},
+        "building": {"type": "string", "maxLength": 50},
+    },
+    [],
+    {"urgency": "urgent", "status": "in_progress", "note": "plumber booked for Monday"},
+)
+PATHS: dict[str, Any] = {
+    "/api/cases": {
+        "get": {
+            "operationId": "listCases",
+            "summary": "List the cases the token may see, newest first",
+            "description": "Returns a JSON list. Pages are linked with the `Link` header.",
+            "parameters": LIST_PARAMETERS,
+            "responses": {
+                "200": {
+                    **_json({"type": "array", "items": _ref("Case")}, "the cases"),
+                    "headers": LINK_HEADER,
+                },
+                "400": _error("a filter has a value it cannot take"),
+                "401": READ_ERRORS["401"],
+            },
+        }
+    },
+    "/api/cases/{case_id}": {
+        "parameters": [CASE_ID],
+        "get": {
+            "operationId": "getCase",
+            "summary": "One case, with the departments of a joint case",
+            "parameters": [
+                _query("include", "`events` adds the case's timeline", {"enum": ["events"]})
+            ],
+            "responses": {"200": _json(_ref("CaseDetail"), "the case"), **READ_ERRORS},
+        },
+        "patch": {
+            "operationId": "updateCase",
+            "summary": "Correct the transcript, triage or place, or change the status",
+            "description": "All or nothing: if one change is refused, none is made.",
+            "requestBody": PATCH_BODY,
+            "responses": {
+                "200": _json(_ref("CaseDetail"), "the changed case"),
+                **WRITE_ERRORS,
+                "409": _error("the status cannot go there from the current one"),
+            },
+        },
+    },
+    "/api/cases/{case_id}/notes": {
+        "parameters": [CASE_ID],
+        "post": {
+            "operationId": "addNote",
+            "summary": "Add a note to the case's timeline",
+            "requestBody": _body({"text": NOTE_TEXT}, ["text"], {"text": "called the resident"}),
+            "responses": {"201": _json(_ref("Event"), "the note as recorded"), **WRITE_ERRORS},
+        },
+    },
+    "/api/cases/{case_id}/assign": {
+        "parameters": [CASE_ID],
+        "post": {
+            "operationId": "assignCase",
+            "summary": "Hand the case to a user, or to nobody with null",
+            "description": "A new case is accepted by being assigned.",
+            "requestBody": _body(
+                {"assignee_id": {"type": ["integer", "null"]}}, ["assignee_id"], {"assignee_id": 7}
+            ),
+            "responses": {"200": _json(_ref("CaseDetail"), "the case"), **WRITE_ERRORS},
+        },
+    },
+    "/api/cases/{case_id}/resolve": {
+        "parameters": [CASE_ID],
+        "post": {
+            "operationId": "resolveCase",
+            "summary": "Resolve the case, saying what was done",
+            "description": "Sets the status to resolved (accepting a new or reopened case on "
+            "the way).",
+            "requestBody": _body({"note": NOTE_TEXT}, ["note"], {"note": "drain cleared"}),
+            "responses": {
+                "200": _json(_ref("CaseDetail"), "the resolved case"),
+                **WRITE_ERRORS,
+                "409": _error("the case cannot be resolved from its status (already resolved?)"),
+            },
+        },
+    },
+    "/api/openapi.json": {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": _json({"type": "object"}, "the OpenAPI document")},
+        }
+    },
+}
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Community hotline API",
+            "version": "1",
+            "description": "Cases of the community hotline. A token made for a staff account "
+            "(`hotline tokens create --name N --user USERNAME`) acts with that account's "
+            "permissions; a token without one reads every case and changes none. Errors are "
+            "JSON: `{error, message}`.",
+        },
+        "security": [{"bearer": []}],
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "`Authorization: Bearer hl_...` from `hotline tokens create`",
+                }
+            },
+        },
+    }

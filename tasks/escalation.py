@@ -1,0 +1,165 @@
+"""Overdue cases are escalated to the supervisors (街乡吹哨): once per case, by text.
+
+Beat runs `escalate_overdue_cases` every minute. Each case is claimed with a conditional
+UPDATE, so two schedulers or workers running at once never escalate the same case twice;
+the texts go out in their own retried task, published only after the claim is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from celery import shared_task
+from sqlalchemy import select, update
+
+from accounts.models import Role, User
+from cases.models import Case, CaseEvent, CaseStatus
+from cases.services import add_event
+from hotline.clock import now
+from hotline.db import db
+from hotline.settings import current_settings
+from hotline.twilio_gateway import TwilioGateway
+from workspace.i18n import FALLBACK, LOCALES, catalogue
+
+log = logging.getLogger(__name__)
+BATCH = 100
+MAX_BATCHES = 20  # a minute's work at most; the next run picks up the rest
+OPEN_STATUSES = [status for status in CaseStatus if status.is_open]
+RETRY = {"autoretry_for": (Exception,), "retry_backoff": 10, "max_retries": 5}
+
+
+def _overdue_ids(moment: datetime) -> list[int]:
+    """The next batch of open cases past their deadline that nobody has escalated yet."""
+    return list(
+        db.session.scalars(
+            select(Case.id)
+            .where(
+                Case.status.in_(OPEN_STATUSES),
+                Case.deadline_at < moment,
+                Case.escalated_at.is_(None),
+            )
+            .order_by(Case.deadline_at, Case.id)
+            .limit(BATCH)
+        )
+    )
+
+
+def _claim(case_id: int, moment: datetime) -> bool:
+    """Mark the case escalated and say so on its timeline; False if someone else got there."""
+    claimed = db.session.execute(
+        update(Case)
+        .where(
+            Case.id == case_id,
+            Case.escalated_at.is_(None),
+            Case.status.in_(OPEN_STATUSES),
+            Case.deadline_at < moment,
+        )
+        .values(escalated_at=moment)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        return False
+    case = db.session.get(Case, case_id, populate_existing=True)
+    assert case is not None and case.deadline_at is not None  # the UPDATE just matched it
+    add_event(
+        case,
+        "escalated",
+        deadline=case.deadline_at.isoformat(),
+        assignee=case.assignee.name if case.assignee else "",
+        overdue_minutes=int((moment - case.deadline_at).total_seconds() // 60),
+    )
+    db.session.commit()
+    return True
+
+
+@shared_task
+def escalate_overdue_cases() -> int:
+    """Beat, every minute: escalate every open case past its deadline, and text supervisors."""
+    moment = now()
+    escalated = 0
+    for _ in range(MAX_BATCHES):
+        batch = _overdue_ids(moment)
+        for case_id in batch:
+            if _claim(case_id, moment):
+                escalated += 1
+                _publish_notification(case_id)
+        if len(batch) < BATCH:
+            break
+    return escalated
+
+
+def _publish_notification(case_id: int) -> None:
+    try:
+        notify_supervisors.delay(case_id)
+    except Exception:
+        # The escalation stands and shows on the case; only the text is lost.
+        log.exception("could not enqueue the escalation text for case %s", case_id)
+
+
+def supervisors() -> list[User]:
+    """Who escalations go to: every active administrator with a phone number."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role == Role.ADMIN, User.active.is_(True), User.phone != "")
+            .order_by(User.id)
+        )
+    )
+
+
+def _already_notified(case: Case) -> bool:
+    return (
+        db.session.scalar(
+            select(CaseEvent.id).where(
+                CaseEvent.case_id == case.id, CaseEvent.kind == "supervisors_notified"
+            )
+        )
+        is not None
+    )
+
+
+@shared_task(**RETRY)
+def notify_supervisors(case_id: int) -> None:
+    """Text each supervisor in their own language; the resident's number is never in it."""
+    case = db.session.get(Case, case_id)
+    if case is None or case.escalated_at is None or _already_notified(case):
+        return
+    recipients = supervisors()
+    gateway = TwilioGateway(current_settings())
+    for user in recipients:
+        gateway.send_sms(user.phone, escalation_text(case, user.language))
+    if not recipients:
+        log.error("case %s escalated, but no active admin has a phone to text", case.number)
+    add_event(case, "supervisors_notified", recipients=len(recipients))
+    db.session.commit()
+
+
+def _word(locale: str, key: str, **values: object) -> str:
+    """A staff-facing word in `locale`, from the workspace catalogues (English if missing)."""
+    words = catalogue(locale if locale in LOCALES else FALLBACK)
+    text = words.get(key) or catalogue(FALLBACK).get(key) or key
+    return text.format(**values)
+
+
+def _overdue_by(late: timedelta, locale: str) -> str:
+    minutes = max(0, int(late.total_seconds() // 60))
+    if minutes < 60:
+        return _word(locale, "admin.escalation.minutes", minutes=minutes)
+    if minutes < 48 * 60:
+        return _word(locale, "admin.escalation.hours", hours=minutes // 60)
+    return _word(locale, "admin.escalation.days", days=minutes // (24 * 60))
+
+
+def escalation_text(case: Case, locale: str) -> str:
+    """Case number, category, how late, who has it: enough to act, nothing about the caller."""
+    moment = now()
+    return _word(
+        locale,
+        "admin.escalation.sms",
+        number=case.number,
+        category=_word(locale, f"labels.category.{case.category}"),
+        overdue=_overdue_by(moment - (case.deadline_at or moment), locale),
+        assignee=case.assignee.name if case.assignee else _word(locale, "admin.escalation.nobody"),
+    )
