@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
 from accounts.models import Role, User
 from cases.models import Case, CaseParticipant
@@ -13,7 +13,7 @@ def case_scope(user: User) -> ColumnElement[bool]:
     if user.role in (Role.ADMIN, Role.STAFF):
         return true()
     if user.role == Role.GRID_WORKER:
-        return Case.grid == user.grid
+        return Case.grid == user.grid if user.grid else false()  # no grid yet: nothing
     joint = exists(
         select(CaseParticipant.id).where(
             CaseParticipant.case_id == Case.id, CaseParticipant.user_id == user.id

@@ -1,16 +1,27 @@
-"""Import residents from a CSV file: all rows or none, with every bad row named by its line."""
+"""Import residents from a CSV file: all rows or none, with every bad row named by its line.
+
+One code path for the `hotline residents import` command and the directory's upload form.
+Each problem is a `Problem` with a key and values, so the command prints it in English and
+the staff pages show it in the reader's language; the field checks are shared with the
+profile form, so a value refused on import is refused when typed in too.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import phonenumbers
 from sqlalchemy import select
 
 from cases.models import FamilyContact, Resident
+from cases.reports import FORMULA_STARTS
 from hotline.config import HoursWindow
 from hotline.db import db
 from ivr.prompts import LOCALES
@@ -27,123 +38,237 @@ COLUMNS = (
     "do_not_call",
 )
 REQUIRED = ("phone", "name")
+DEFAULT_REGION = "CN"
 TRUE_WORDS = {"1", "true", "yes", "y", "是"}
 FALSE_WORDS = {"", "0", "false", "no", "n", "否"}
+# Full-width colons and other dashes, as typed with a Chinese input method.
+HOURS_PUNCTUATION = str.maketrans({"：": ":", "～": "-", "~": "-", "－": "-", "–": "-", "—": "-"})
+LIMITS = {"name": 100, "address": 200, "building": 50, "grid": 50}
+
+# English wording of each problem, for the command line (the pages translate the keys).
+MESSAGES = {
+    "not_utf8": "the file is not UTF-8 text (save the CSV as UTF-8)",
+    "bad_header": "the header must name at least {columns}",
+    "unknown_columns": "unknown columns {columns}",
+    "too_many_fields": "more fields than the header has",
+    "missing": "missing {columns}",
+    "too_long": "{column} is too long: at most {limit} characters",
+    "bad_language": "language {value!r} is not one of {choices}",
+    "bad_hours": "hours must look like 07:00-20:00, got {value!r}",
+    "bad_phone": "phone {value!r} is not a phone number",
+    "impossible_phone": "phone {value!r} is not a possible phone number",
+    "bad_contact": "family contact {value!r} should look like Name:+8613900000000",
+    "bad_flag": "{column} should be yes or no, got {value!r}",
+    "duplicate_phone": "phone already given on line {first}",
+    "phone_taken": "a resident with this phone number exists already",
+    "contact_semicolon": "a family contact's name cannot contain ;",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input: `line` 0 when it is not about a line of a file."""
+
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+    line: int = 0
+
+    def message(self) -> str:
+        return MESSAGES[self.key].format(**self.values)
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message()}" if self.line else self.message()
+
+
+class RowError(ValueError):
+    def __init__(self, key: str, **values: Any) -> None:
+        self.problem = Problem(key, values)
+        super().__init__(self.problem.message())
 
 
 @dataclass
 class ImportReport:
     imported: int = 0
     updated: int = 0
-    errors: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        return [str(problem) for problem in self.problems]
 
 
-class RowError(ValueError):
-    pass
+def unescape_cell(text: str) -> str:
+    """Undo the export's formula guard: "'=x" was written for "=x" (see residents_export)."""
+    if text.startswith("'") and text[1:2] in FORMULA_STARTS:
+        return text[1:]
+    return text
 
 
-def normalise_phone(text: str, region: str) -> str:
+def normalise_phone(text: str, region: str = DEFAULT_REGION) -> str:
     """A phone number in E.164 form, or RowError saying why it is not one."""
     try:
         number = phonenumbers.parse(text.strip(), region)
     except phonenumbers.NumberParseException as error:
-        raise RowError(f"phone {text!r} is not a phone number") from error
+        raise RowError("bad_phone", value=text) from error
     if not phonenumbers.is_possible_number(number):
-        raise RowError(f"phone {text!r} is not a possible phone number")
+        raise RowError("impossible_phone", value=text)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _contacts(text: str, region: str) -> list[FamilyContact]:
+def parse_contacts(text: str, region: str = DEFAULT_REGION) -> list[FamilyContact]:
     """'李明:+8613900000001;王芳:13900000002' -> contacts who receive updates."""
     contacts = []
     for item in filter(None, (part.strip() for part in text.split(";"))):
         name, sep, phone = item.rpartition(":")
         if not sep or not name.strip():
-            raise RowError(f"family contact {item!r} should look like Name:+8613900000000")
+            raise RowError("bad_contact", value=item)
         contacts.append(FamilyContact(name=name.strip(), phone=normalise_phone(phone, region)))
     return contacts
 
 
-def _flag(text: str, column: str) -> bool:
+def parse_flag(text: str, column: str) -> bool:
     word = text.strip().lower()
     if word in TRUE_WORDS:
         return True
     if word in FALSE_WORDS:
         return False
-    raise RowError(f"{column} should be yes or no, got {text!r}")
+    raise RowError("bad_flag", column=column, value=text)
 
 
-def _resident_fields(row: dict[str, str], region: str) -> dict[str, object]:
-    missing = [column for column in REQUIRED if not (row.get(column) or "").strip()]
-    if missing:
-        raise RowError(f"missing {', '.join(missing)}")
-    language = (row.get("language") or "zh-CN").strip() or "zh-CN"
+def parse_language(text: str) -> str:
+    language = text.strip() or "zh-CN"
     if language not in LOCALES:
-        raise RowError(f"language {language!r} is not one of {', '.join(LOCALES)}")
-    hours = (row.get("preferred_call_hours") or "").strip()
-    if hours:
-        try:
-            HoursWindow.parse(hours)
-        except ValueError as error:
-            raise RowError(str(error)) from error
-    return {
-        "phone": normalise_phone(row["phone"], region),
-        "name": row["name"].strip()[:100],
-        "address": (row.get("address") or "").strip()[:200],
-        "building": (row.get("building") or "").strip()[:50],
-        "grid": (row.get("grid") or "").strip()[:50],
-        "language": language,
-        "preferred_call_hours": hours or None,
-        "do_not_call": _flag(row.get("do_not_call") or "", "do_not_call"),
-        "family_contacts": _contacts(row.get("family_contacts") or "", region),
+        raise RowError("bad_language", value=language, choices=", ".join(LOCALES))
+    return language
+
+
+def parse_hours(text: str) -> str | None:
+    """'9:00 - 17:00' or '9：00～17：00' as the canonical '09:00-17:00'; blank: no preference."""
+    if not text.strip():
+        return None
+    typed = text.strip().translate(HOURS_PUNCTUATION)
+    padded = re.sub(r"(?<!\d)(\d):", r"0\1:", typed)
+    try:
+        return str(HoursWindow.parse(padded))
+    except ValueError as error:
+        raise RowError("bad_hours", value=text.strip()) from error
+
+
+def parse_text(text: str, column: str) -> str:
+    value = text.strip()
+    if len(value) > LIMITS[column]:
+        raise RowError("too_long", column=column, limit=LIMITS[column])
+    return value
+
+
+def check_fields(
+    row: dict[str, str], region: str = DEFAULT_REGION
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Every column of `row` checked: the clean values, and every problem found (in order).
+
+    Only the columns present in `row` come back, so a form can check the fields it shows.
+    """
+    row = {key: unescape_cell(value or "") for key, value in row.items() if key is not None}
+    missing = [column for column in REQUIRED if column in row and not row[column].strip()]
+    problems = [Problem("missing", {"columns": ", ".join(missing)})] if missing else []
+    parsers: dict[str, Callable[[str], Any]] = {
+        "phone": lambda text: normalise_phone(text, region),
+        "language": parse_language,
+        "preferred_call_hours": parse_hours,
+        "do_not_call": lambda text: parse_flag(text, "do_not_call"),
+        "family_contacts": lambda text: parse_contacts(text, region),
+        **{column: partial(parse_text, column=column) for column in LIMITS},
     }
+    fields: dict[str, Any] = {}
+    for column, parse in parsers.items():
+        if column not in row or column in missing:
+            continue
+        try:
+            fields[column] = parse(row[column])
+        except RowError as error:
+            problems.append(error.problem)
+    return fields, problems
 
 
-def parse_rows(text: str, region: str) -> tuple[list[dict[str, object]], list[str]]:
+def _resident_fields(row: dict[str, str], region: str) -> dict[str, Any]:
+    """A file row as Resident fields; the first problem is the row's error, as it always was."""
+    full = {column: row.get(column) or "" for column in COLUMNS}
+    fields, problems = check_fields(full, region)
+    if problems:
+        raise RowError(problems[0].key, **problems[0].values)
+    return fields
+
+
+def parse_rows(text: str, region: str) -> tuple[list[dict[str, Any]], list[Problem]]:
     reader = csv.DictReader(io.StringIO(text))
     unknown = set(reader.fieldnames or ()) - set(COLUMNS)
     if not reader.fieldnames or not set(REQUIRED) <= set(reader.fieldnames):
-        return [], [f"line 1: the header must name at least {', '.join(REQUIRED)}"]
-    errors = [f"line 1: unknown columns {', '.join(sorted(unknown))}"] if unknown else []
-    rows: list[dict[str, object]] = []
+        return [], [Problem("bad_header", {"columns": ", ".join(REQUIRED)}, line=1)]
+    problems = []
+    if unknown:
+        problems.append(Problem("unknown_columns", {"columns": ", ".join(sorted(unknown))}, 1))
+    rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for row in reader:
         line = reader.line_num
         if None in row:
-            errors.append(f"line {line}: more fields than the header has")
+            problems.append(Problem("too_many_fields", line=line))
             continue
         try:
             fields = _resident_fields(row, region)
         except RowError as error:
-            errors.append(f"line {line}: {error}")
+            problems.append(Problem(error.problem.key, error.problem.values, line))
             continue
         phone = str(fields["phone"])
         if phone in seen:
-            errors.append(f"line {line}: phone already given on line {seen[phone]}")
+            problems.append(Problem("duplicate_phone", {"first": seen[phone]}, line))
             continue
         seen[phone] = line
         rows.append(fields)
-    return rows, errors
+    return rows, problems
 
 
-def import_residents(path: Path, region: str = "CN") -> ImportReport:
-    """Validate every row first; write only if all are good, in one transaction."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        return ImportReport(errors=["the file is not UTF-8 text (save the CSV as UTF-8)"])
-    rows, errors = parse_rows(text, region)
-    report = ImportReport(errors=errors)
-    if errors:
-        return report
+def _keep_contact_details(resident: Resident, contacts: list[FamilyContact]) -> None:
+    """A file names contacts without relation or update wish: keep what staff set for each."""
+    known = {contact.phone: contact for contact in resident.family_contacts}
+    for contact in contacts:
+        if contact.phone in known:
+            contact.relation = known[contact.phone].relation
+            contact.receives_updates = known[contact.phone].receives_updates
+
+
+def _write(rows: list[dict[str, Any]], report: ImportReport) -> None:
     for fields in rows:
         existing = db.session.scalar(select(Resident).where(Resident.phone == fields["phone"]))
         if existing is None:
             db.session.add(Resident(**fields))
             report.imported += 1
-        else:
-            for key, value in fields.items():
-                setattr(existing, key, value)
-            report.updated += 1
+            continue
+        _keep_contact_details(existing, fields["family_contacts"])
+        for key, value in fields.items():
+            setattr(existing, key, value)
+        report.updated += 1
+
+
+def import_text(text: str, region: str = DEFAULT_REGION) -> ImportReport:
+    """Validate every row first; write only if all are good, in one transaction."""
+    rows, problems = parse_rows(text, region)
+    report = ImportReport(problems=problems)
+    if problems:
+        return report
+    _write(rows, report)
     db.session.commit()
     return report
+
+
+def import_bytes(data: bytes, region: str = DEFAULT_REGION) -> ImportReport:
+    """An uploaded file: UTF-8, with or without the byte-order mark Excel writes."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return ImportReport(problems=[Problem("not_utf8")])
+    return import_text(text, region)
+
+
+def import_residents(path: Path, region: str = DEFAULT_REGION) -> ImportReport:
+    return import_bytes(path.read_bytes(), region)

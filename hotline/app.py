@@ -55,6 +55,7 @@ def _init_workspace(app: Flask) -> None:
 
     app.session_interface = DatabaseSessionInterface()
     login_manager.init_app(app)
+    app.before_request(_allow_large_uploads)  # before CSRFProtect, which reads the form
     csrf = CSRFProtect(app)
     csrf.exempt(ivr_bp)  # Twilio signs its webhooks instead
     csrf.exempt(api_bp)  # bearer tokens, no cookies
@@ -62,6 +63,16 @@ def _init_workspace(app: Flask) -> None:
     pages = (inbox, case_page, residents, ledger, dashboard, admin)  # menu order
     for blueprint in (ivr_bp, api_bp, auth_bp, workspace_bp, *(page.bp for page in pages)):
         app.register_blueprint(blueprint)
+
+
+# Everything else is small (webhooks, forms); only a whole residents list is allowed to be big.
+LARGE_UPLOADS = {"residents.import_csv": 32 * 1024 * 1024}
+
+
+def _allow_large_uploads() -> None:
+    limit = LARGE_UPLOADS.get(request.endpoint or "")
+    if limit is not None:
+        request.max_content_length = limit
 
 
 def healthz() -> ResponseReturnValue:
