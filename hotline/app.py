@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
+from pathlib import Path
 
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -22,7 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     redaction.install()
     app = Flask("hotline", instance_path=str(settings.data_dir))
     app.config.update(
-        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        SECRET_KEY=settings.secret_key or _instance_secret_key(settings.data_dir),
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         MAX_CONTENT_LENGTH=1024 * 1024,  # webhooks are small; refuse anything huge
@@ -38,6 +41,26 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(HTTPException, json_error)
     return app
+
+
+def _instance_secret_key(data_dir: Path) -> str:
+    """One key for every process of this install when HOTLINE_SECRET_KEY is not set.
+
+    A key made per process would make each web process reject the others' CSRF tokens.
+    The first process to get here writes it (owner-only); the others read that file.
+    """
+    path = data_dir / "secret_key"
+    try:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(secrets.token_hex(32))
+    except FileExistsError:
+        pass
+    for _ in range(50):  # another process may be between creating and writing it
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty: delete it, or set HOTLINE_SECRET_KEY")
 
 
 def _init_workspace(app: Flask) -> None:
