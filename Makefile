@@ -32,3 +32,4 @@ check: setup  ## lint, format check and type check
 bench: setup  ## run the benchmarks and print their figures
 	$(PY) benchmarks/transcription.py
 	$(PY) benchmarks/webhooks.py
+	$(PY) benchmarks/inbox.py
