@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from blinker import Namespace
+
 from cases.deadlines import DEFAULT_DEADLINES
 from cases.errors import Refused
 from cases.models import Case, CaseStatus
@@ -24,6 +26,11 @@ TRANSITIONS: dict[CaseStatus, tuple[CaseStatus, ...]] = {
     S.CLOSED: (S.REOPENED,),
     S.REOPENED: (S.ACCEPTED, S.IN_PROGRESS, S.RESOLVED),
 }
+
+
+# Sent after every transition, inside the same transaction: receivers (the follow-up
+# scheduler) add their rows to the session and are committed, or rolled back, with it.
+status_changed = Namespace().signal("case-status-changed")
 
 
 class InvalidTransition(Refused):
@@ -57,6 +64,7 @@ def transition(case: Case, to: CaseStatus, actor: str, note: str = "") -> None:
     add_event(
         case, "status_changed", actor, **{"from": previous.value, "to": to.value, "note": note}
     )
+    status_changed.send(case, previous=previous, to=to)
 
 
 def is_overdue(case: Case, moment: datetime | None = None) -> bool:

@@ -71,7 +71,9 @@ def _init_workspace(app: Flask) -> None:
     from accounts.views import bp as auth_bp
     from accounts.views import login_manager
     from hotline.api import bp as api_bp
+    from ivr.survey import bp as survey_bp
     from ivr.views import bp as ivr_bp
+    from sms.views import bp as sms_bp
     from workspace import admin, case_page, dashboard, inbox, ledger, residents
     from workspace.views import bp as workspace_bp
     from workspace.views import init_app as init_workspace
@@ -80,11 +82,13 @@ def _init_workspace(app: Flask) -> None:
     login_manager.init_app(app)
     app.before_request(_allow_large_uploads)  # before CSRFProtect, which reads the form
     csrf = CSRFProtect(app)
-    csrf.exempt(ivr_bp)  # Twilio signs its webhooks instead
+    for webhooks in (ivr_bp, survey_bp, sms_bp):
+        csrf.exempt(webhooks)  # Twilio signs its webhooks instead
     csrf.exempt(api_bp)  # bearer tokens, no cookies
     init_workspace(app)
     pages = (inbox, case_page, residents, ledger, dashboard, admin)  # menu order
-    for blueprint in (ivr_bp, api_bp, auth_bp, workspace_bp, *(page.bp for page in pages)):
+    webhooks = (ivr_bp, survey_bp, sms_bp)
+    for blueprint in (*webhooks, api_bp, auth_bp, workspace_bp, *(page.bp for page in pages)):
         app.register_blueprint(blueprint)
 
 
@@ -105,7 +109,7 @@ def healthz() -> ResponseReturnValue:
 
 def json_error(error: HTTPException) -> ResponseReturnValue:
     """Machines (API, webhooks) get JSON errors; people get the ordinary error page."""
-    if not request.path.startswith(("/api/", "/ivr/")):
+    if not request.path.startswith(("/api/", "/ivr/", "/sms/")):
         return error
     response = jsonify(error=error.name, message=error.description)
     return response, error.code or 500

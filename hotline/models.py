@@ -2,3 +2,4 @@
 
 import accounts.models  # noqa: F401
 import cases.models  # noqa: F401
+import outreach.models  # noqa: F401

@@ -65,7 +65,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 def _security_headers(response: Response) -> Response:
-    if not request.path.startswith("/ivr/"):
+    if not request.path.startswith(("/ivr/", "/sms/")):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
