@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.db import Base, UTCDateTime, enum_column, utcnow
@@ -108,9 +108,47 @@ class Call(Base):
     resident: Mapped[Resident | None] = relationship()
 
 
+# The inbox's sort key, "most urgent first": kept equal to the urgency by cases.search.
+# Open cases, as the SQL of the partial index below. SQLite uses a partial index only for a
+# query that repeats this condition with literal values (no bound parameters).
+OPEN_STATUS_VALUES = tuple(status.value for status in CaseStatus if status.is_open)
+OPEN_CASES_SQL = "status IN ({})".format(", ".join(f"'{value}'" for value in OPEN_STATUS_VALUES))
+URGENCY_PRIORITY = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.NORMAL: 2}
+
+
+def _priority_of_inserted_row(context: Any) -> int:
+    """For inserts that bypass the ORM's flush (bulk seeding): derive it from the urgency."""
+    urgency = context.get_current_parameters().get("urgency")
+    return URGENCY_PRIORITY[Urgency(urgency or Urgency.NORMAL)]
+
+
 class Case(Base):
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_phone_created", "phone", "created_at"),)
+    __table_args__ = (
+        Index("ix_cases_phone_created", "phone", "created_at"),
+        # The inbox's order and its keyset pagination walk these indexes, for everyone and
+        # for one grid (a grid worker's view). The partial ones hold only open cases, so the
+        # default view stays fast however many cases have closed over the years.
+        Index("ix_cases_priority_created_id", "priority", "created_at", "id"),
+        Index("ix_cases_grid_priority_created_id", "grid", "priority", "created_at", "id"),
+        Index(
+            "ix_cases_open_priority_created_id",
+            "priority",
+            "created_at",
+            "id",
+            sqlite_where=text(OPEN_CASES_SQL),
+            postgresql_where=text(OPEN_CASES_SQL),
+        ),
+        Index(
+            "ix_cases_open_grid_priority_created_id",
+            "grid",
+            "priority",
+            "created_at",
+            "id",
+            sqlite_where=text(OPEN_CASES_SQL),
+            postgresql_where=text(OPEN_CASES_SQL),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), default=CaseStatus.NEW)
@@ -137,6 +175,9 @@ class Case(Base):
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The latest survey answer: what the ledger and the satisfaction rate report.
     satisfaction: Mapped[Satisfaction | None] = mapped_column(enum_column(Satisfaction))
+    priority: Mapped[int] = mapped_column(default=_priority_of_inserted_row)
+    # Tokens of the transcripts, resolution note and notes, for full-text search (cases.search).
+    search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -266,3 +307,7 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User | None] = relationship()
+
+
+# Keeps priority and search_text up to date and attaches the full-text index to the table.
+import cases.search  # noqa: E402, F401

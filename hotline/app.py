@@ -82,12 +82,12 @@ def _init_workspace(app: Flask) -> None:
     login_manager.init_app(app)
     app.before_request(_allow_large_uploads)  # before CSRFProtect, which reads the form
     csrf = CSRFProtect(app)
-    for webhooks in (ivr_bp, survey_bp, sms_bp):
-        csrf.exempt(webhooks)  # Twilio signs its webhooks instead
+    webhooks = (ivr_bp, survey_bp, sms_bp)
+    for webhook in webhooks:
+        csrf.exempt(webhook)  # Twilio signs its webhooks instead
     csrf.exempt(api_bp)  # bearer tokens, no cookies
     init_workspace(app)
-    pages = (inbox, case_page, residents, ledger, dashboard, admin)  # menu order
-    webhooks = (ivr_bp, survey_bp, sms_bp)
+    pages = (inbox, case_page, residents, ledger, dashboard, admin)
     for blueprint in (*webhooks, api_bp, auth_bp, workspace_bp, *(page.bp for page in pages)):
         app.register_blueprint(blueprint)
 

@@ -11,7 +11,7 @@ import tomllib
 from importlib import resources
 from typing import Any
 
-from flask import request
+from flask import g, request
 from flask_login import current_user
 
 LOCALES = ("zh-CN", "ko-KR", "en-US")
@@ -40,9 +40,13 @@ def catalogue(locale: str) -> dict[str, str]:
 
 
 def current_locale() -> str:
-    if current_user and getattr(current_user, "is_authenticated", False):
-        return str(current_user.language)
-    return request.accept_languages.best_match(LOCALES) or FALLBACK
+    """The signed-in user's language, else the browser's; worked out once per request."""
+    if "locale" not in g:
+        if current_user and getattr(current_user, "is_authenticated", False):
+            g.locale = str(current_user.language)
+        else:
+            g.locale = request.accept_languages.best_match(LOCALES) or FALLBACK
+    return str(g.locale)
 
 
 def t(key: str, **values: Any) -> str:

@@ -1,19 +1,310 @@
-"""Inbox: new and open cases, most urgent and oldest first; filters, search, paging."""
+"""Inbox: new and open cases, most urgent and oldest first; filters, search, paging.
+
+Pages are walked with a keyset ("after this case"), never OFFSET, and nothing counts the whole
+table, so the 2,000th page costs what the first does, at 100,000 cases or more.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
-from flask.typing import ResponseReturnValue
-from flask_login import login_required
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    literal,
+    select,
+    tuple_,
+)
+from sqlalchemy.orm import defer, joinedload
+from werkzeug.datastructures import MultiDict
+
+from accounts.models import User
+from accounts.permissions import case_scope
+from cases.lifecycle import is_overdue
+from cases.models import OPEN_STATUS_VALUES, Case, CaseStatus, Urgency
+from cases.search import MAX_QUERY_LENGTH, query_tokens, search_condition
+from cases.triage import CATEGORIES
+from hotline.clock import now
+from hotline.db import UTCDateTime, db
+from workspace.formatting import centre_zone, masked_phone
+from workspace.i18n import t
 from workspace.views import EVERYONE, add_to_nav
 
 bp = Blueprint("inbox", __name__)
 
 add_to_nav("inbox.index", "common.inbox", EVERYONE)
 
+PAGE_SIZE = 50
+EXCERPT_LENGTH = 60  # characters: about two lines of Chinese in the table
+STATUS_CHOICES = ("open", "all", *(status.value for status in CaseStatus))
+ASSIGNEE_CHOICES = ("", "mine", "unassigned")  # or a user's id
+TEXT_LIMIT = 50  # grid and building names are at most 50 characters
+MAX_ID_DIGITS = 9  # ids fit a 32-bit integer column
+
+
+@dataclass
+class Filters:
+    """What the filter form asked for, as valid values; `problems` says what was ignored."""
+
+    status: str = "open"
+    category: str = ""
+    urgency: str = ""
+    grid: str = ""
+    building: str = ""
+    assignee: str = ""
+    overdue: bool = False
+    date_from: date | None = None
+    date_to: date | None = None
+    query: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    def query_args(self) -> dict[str, str]:
+        """The non-default filters as URL parameters, for the paging links."""
+        args = {
+            "status": self.status if self.status != "open" else "",
+            "category": self.category,
+            "urgency": self.urgency,
+            "grid": self.grid,
+            "building": self.building,
+            "assignee": self.assignee,
+            "overdue": "1" if self.overdue else "",
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "q": self.query,
+        }
+        return {key: value for key, value in args.items() if value}
+
+
+def _choice(
+    args: MultiDict[str, str], name: str, allowed: tuple[str, ...], filters: Filters
+) -> str:
+    value = args.get(name, "").strip()
+    if value and value not in allowed:
+        filters.problems.append(t(f"inbox.bad_{name}", value=value[:40]))
+        return ""
+    return value
+
+
+def _date(args: MultiDict[str, str], name: str, filters: Filters) -> date | None:
+    value = args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        filters.problems.append(t("inbox.bad_date", value=value[:40]))
+        return None
+
+
+def _assignee(args: MultiDict[str, str], filters: Filters) -> str:
+    value = args.get("assignee", "").strip()
+    if value in ASSIGNEE_CHOICES or (
+        value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS
+    ):
+        return value
+    filters.problems.append(t("inbox.bad_assignee", value=value[:40]))
+    return ""
+
+
+def _text(args: MultiDict[str, str], name: str) -> str:
+    # PostgreSQL refuses NUL characters in a string: never let one reach a query.
+    return args.get(name, "").replace("\x00", "").strip()[:TEXT_LIMIT]
+
+
+def parse_filters(args: MultiDict[str, str]) -> Filters:
+    filters = Filters()
+    filters.status = _choice(args, "status", STATUS_CHOICES, filters) or "open"
+    filters.category = _choice(args, "category", CATEGORIES, filters)
+    filters.urgency = _choice(args, "urgency", tuple(level.value for level in Urgency), filters)
+    filters.grid = _text(args, "grid")
+    filters.building = _text(args, "building")
+    filters.assignee = _assignee(args, filters)
+    filters.overdue = args.get("overdue", "") not in ("", "0")
+    filters.date_from = _date(args, "from", filters)
+    filters.date_to = _date(args, "to", filters)
+    filters.query = args.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    if filters.query and not query_tokens(filters.query):
+        filters.problems.append(t("inbox.empty_search"))
+        filters.query = ""
+    return filters
+
+
+# ---------------------------------------------------------------- the keyset cursor
+
+
+def encode_cursor(case: Case) -> str:
+    """The last row's sort key, opaque in the URL: "after (priority, opened, id)"."""
+    key = f"{case.priority}|{case.created_at.astimezone(UTC).isoformat()}|{case.id}"
+    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> tuple[int, datetime, int]:
+    """Raises ValueError for anything encode_cursor did not make."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        priority, opened, case_id = raw.split("|")
+        moment = datetime.fromisoformat(opened).astimezone(UTC)
+    except (binascii.Error, UnicodeDecodeError, OverflowError) as error:
+        raise ValueError("not a cursor") from error
+    if priority not in ("0", "1", "2") or not (case_id.isascii() and case_id.isdigit()):
+        raise ValueError("not a cursor")
+    if not opened.endswith("+00:00") or len(case_id) > MAX_ID_DIGITS:
+        raise ValueError("not a cursor")
+    return int(priority), moment, int(case_id)
+
+
+def _after(key: tuple[int, datetime, int]) -> ColumnElement[bool]:
+    priority, opened, case_id = key
+    return tuple_(Case.priority, Case.created_at, Case.id) > tuple_(
+        literal(priority, Integer()), literal(opened, UTCDateTime()), literal(case_id, Integer())
+    )
+
+
+# ---------------------------------------------------------------- the query
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=centre_zone()).astimezone(UTC)
+
+
+def open_cases() -> ColumnElement[bool]:
+    """Open cases, with the values written into the SQL: so SQLite (and PostgreSQL's
+    prepared statements) can prove the partial index of open cases applies."""
+    values: BindParameter[list[str]] = bindparam(
+        "open", list(OPEN_STATUS_VALUES), expanding=True, literal_execute=True
+    )
+    return Case.status.in_(values)
+
+
+def _assignee_condition(assignee: str, user: User) -> ColumnElement[bool]:
+    if assignee == "mine":
+        return Case.assignee_id == user.id
+    if assignee == "unassigned":
+        return Case.assignee_id.is_(None)
+    return Case.assignee_id == int(assignee)
+
+
+def filter_conditions(filters: Filters, user: User, moment: datetime) -> list[ColumnElement[bool]]:
+    conditions = [case_scope(user)]
+    if filters.status == "open":
+        conditions.append(open_cases())
+    elif filters.status != "all":
+        conditions.append(Case.status == CaseStatus(filters.status))
+    if filters.category:
+        conditions.append(Case.category == filters.category)
+    if filters.urgency:
+        conditions.append(Case.urgency == Urgency(filters.urgency))
+    if filters.grid:
+        conditions.append(Case.grid == filters.grid)
+    if filters.building:
+        conditions.append(Case.building == filters.building)
+    if filters.assignee:
+        conditions.append(_assignee_condition(filters.assignee, user))
+    if filters.overdue:  # the same rule as cases.lifecycle.is_overdue, in SQL
+        conditions.append(Case.deadline_at < moment)
+        if filters.status != "open":
+            conditions.append(open_cases())
+    if filters.date_from:
+        conditions.append(Case.created_at >= _local_midnight(filters.date_from))
+    if filters.date_to:
+        conditions.append(Case.created_at < _local_midnight(filters.date_to + timedelta(days=1)))
+    return conditions
+
+
+def inbox_query(
+    filters: Filters, user: User, moment: datetime, after: tuple[int, datetime, int] | None
+) -> Select[Case]:
+    """One page and one row more (to know whether there is a next page)."""
+    statement = select(Case).where(*filter_conditions(filters, user, moment))
+    matching = search_condition(filters.query, db.session.connection())
+    if matching is not None:
+        statement = statement.where(matching)
+    if after is not None:
+        statement = statement.where(_after(after))
+    return (
+        statement.options(
+            joinedload(Case.resident),
+            joinedload(Case.assignee),
+            # A page needs none of these, and transcript_words can be long.
+            defer(Case.transcript_words),
+            defer(Case.machine_transcript),
+            defer(Case.search_text),
+        )
+        .order_by(Case.priority, Case.created_at, Case.id)
+        .limit(PAGE_SIZE + 1)
+    )
+
+
+# ---------------------------------------------------------------- the page
+
+
+@dataclass(frozen=True)
+class Row:
+    case: Case
+    overdue: bool
+    caller: str
+    excerpt: str
+
+
+def excerpt(text: str, length: int = EXCERPT_LENGTH) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= length else flat[:length].rstrip() + "…"
+
+
+def _row(case: Case, moment: datetime) -> Row:
+    caller = case.resident.name if case.resident else masked_phone(case.phone)
+    return Row(case, is_overdue(case, moment), caller, excerpt(case.transcript))
+
+
+def _cursor_from(args: MultiDict[str, str], filters: Filters) -> tuple[int, datetime, int] | None:
+    token = args.get("after", "").strip()
+    if not token:
+        return None
+    try:
+        return decode_cursor(token)
+    except ValueError:
+        filters.problems.append(t("inbox.bad_cursor"))
+        return None
+
+
+def _assignee_choices() -> list[tuple[int, str]]:
+    users = db.session.scalars(select(User).where(User.active)).all()
+    return sorted(((user.id, user.name) for user in users), key=lambda choice: choice[1])
+
 
 @bp.get("/cases")
 @login_required
 def index() -> ResponseReturnValue:
-    return "not built yet", 501
+    """The cases this user may see, filtered and searched, most urgent and oldest first."""
+    filters = parse_filters(request.args)
+    after = _cursor_from(request.args, filters)
+    moment = now()
+    cases = db.session.scalars(inbox_query(filters, current_user, moment, after)).unique().all()
+    page = cases[:PAGE_SIZE]
+    context: dict[str, Any] = {
+        "filters": filters,
+        "rows": [_row(case, moment) for case in page],
+        "next_args": (
+            {**filters.query_args(), "after": encode_cursor(page[-1])}
+            if len(cases) > PAGE_SIZE
+            else None
+        ),
+        "first_args": filters.query_args() if after is not None else None,
+        "categories": CATEGORIES,
+        "urgencies": [level.value for level in Urgency],
+        "statuses": [status.value for status in CaseStatus],
+        "assignees": _assignee_choices(),
+        "query_limit": MAX_QUERY_LENGTH,
+    }
+    # The page still shows what it could; 400 tells a script the request was not all valid.
+    return render_template("inbox.html", **context), 400 if filters.problems else 200
