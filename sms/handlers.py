@@ -1,0 +1,361 @@
+"""What each kind of text does: open or add to a case, report a status, answer the survey, opt out.
+
+Every handler runs inside the transaction that stored the text (sms/inbound.py) and returns what
+it did; none commits. The reply is chosen here, in the sender's language; whether it is sent at
+all (not after STOP) is decided by the caller.
+
+Several texts, one case: elderly residents often send one message in several texts ("电梯坏了",
+then "三号楼", then "快来人"). A text from the same number within CONTINUATION_WINDOW of their
+previous text to an SMS case that is still new (nobody has picked it up) is added to that case,
+its transcript and its triage, instead of opening another.
+
+Opting out: STOP (and Twilio's other opt-out words, and 退订/TD/수신거부) sets
+Resident.sms_opt_out, which outreach.outbox checks for every text; a number we do not know
+gets a nameless Resident carrying the flag. Like Twilio, an opted-out number gets one
+confirmation and then no reply to anything (HELP included) until it texts START; what it
+writes is still acted on (a case opens, an answer counts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+
+from cases.deadlines import deadline_for
+from cases.models import (
+    URGENCY_PRIORITY,
+    Case,
+    CaseSource,
+    CaseStatus,
+    Resident,
+    Satisfaction,
+    Urgency,
+)
+from cases.routing import route_new_case
+from cases.services import add_event, case_by_number, latest_open_case
+from cases.triage import OTHER, triage
+from hotline.db import db
+from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, InboundMessage
+from outreach.survey import KEYPAD_ANSWERS, record_answer
+from sms.catalogue import Replies, replies
+from sms.reading import Intent, Reading, is_latin, script_locale
+
+CONTINUATION_WINDOW = timedelta(minutes=30)
+# A stuck phone or a flood must not open case after case; a resident never writes this much.
+RATE_LIMIT_TEXTS = 10
+RATE_LIMIT_WINDOW = timedelta(minutes=10)
+SURVEY_KINDS = (FollowUpKind.SURVEY_SMS, FollowUpKind.SURVEY_CALL)
+PENDING = (FollowUpStatus.AWAITING, FollowUpStatus.SCHEDULED)
+
+
+@dataclass(frozen=True)
+class IncomingText:
+    """One text as Twilio posted it, cleaned (sms/reading.py) and cut to a storable length."""
+
+    message_sid: str
+    from_phone: str
+    to_phone: str
+    body: str
+    received_chars: int  # the length Twilio sent, before cutting
+
+
+@dataclass
+class Context:
+    text: IncomingText
+    message: InboundMessage
+    resident: Resident | None
+    locale: str
+    reading: Reading
+    moment: datetime
+
+    @property
+    def replies(self) -> Replies:
+        return replies(self.locale)
+
+
+@dataclass
+class Handled:
+    """What a text did: the outcome stored with it, the case it joins, the reply."""
+
+    outcome: str
+    reply: str | None = None
+    case: Case | None = None
+    detail: dict[str, Any] = field(default_factory=dict)  # more for its sms_received event
+    alert_words: list[str] | None = None  # an emergency: alert on-duty staff after commit
+
+
+def handle(context: Context) -> Handled:
+    intent = context.reading.intent
+    if intent in KEYWORD_HANDLERS:  # opting out must work however many texts came before
+        return KEYWORD_HANDLERS[intent](context)
+    if intent == Intent.SURVEY:  # and so must an answer (不满意不销账): it is taken only once
+        follow_up = _claim_pending_survey(context)
+        if follow_up is not None:
+            return _survey_answer(context, follow_up)
+    if _over_rate_limit(context):
+        return _rate_limited(context)
+    return HANDLERS[intent](context)
+
+
+# ---------------------------------------------------------------- STOP, START, HELP
+
+
+def _stop(context: Context) -> Handled:
+    """Opt out; an unknown number gets a resident record that carries the opt-out."""
+    resident = context.resident or _opt_out_record(context)
+    already = resident.sms_opt_out
+    resident.sms_opt_out = True
+    # Like Twilio: one confirmation, then silence (a second STOP is not answered either).
+    return Handled("stop", None if already else context.replies.text("stop"))
+
+
+def _opt_out_record(context: Context) -> Resident:
+    """Every text to a number goes through outreach.outbox, which checks Resident.sms_opt_out:
+    so a number staff do not know yet is recorded as a nameless resident that opted out."""
+    resident = Resident(
+        phone=context.text.from_phone,
+        name="",
+        language=context.locale,
+        sms_opt_out=False,
+        created_at=context.moment,
+    )
+    db.session.add(resident)
+    return resident
+
+
+def _start(context: Context) -> Handled:
+    if context.resident is not None:
+        context.resident.sms_opt_out = False
+    return Handled("start", context.replies.text("start"))
+
+
+def _help(context: Context) -> Handled:
+    return Handled("help", context.replies.text("help"))
+
+
+# ---------------------------------------------------------------- too many texts
+
+
+def _texts_since(context: Context, since: datetime, outcome: str | None = None) -> int:
+    query = select(func.count(InboundMessage.id)).where(
+        InboundMessage.from_phone == context.text.from_phone,
+        InboundMessage.received_at > since,
+        InboundMessage.id != context.message.id,
+    )
+    if outcome is not None:
+        query = query.where(InboundMessage.outcome == outcome)
+    return db.session.scalar(query) or 0
+
+
+def _over_rate_limit(context: Context) -> bool:
+    """Counted in the database, so every web process sees the same texts."""
+    return _texts_since(context, context.moment - RATE_LIMIT_WINDOW) >= RATE_LIMIT_TEXTS
+
+
+def _rate_limited(context: Context) -> Handled:
+    """Kept on the open case for staff to read, but no new case and one notice per window."""
+    case = latest_open_case(context.text.from_phone)
+    detail = {"rate_limited": True}
+    if _texts_since(context, context.moment - RATE_LIMIT_WINDOW, "rate_limited"):
+        return Handled("rate_limited_quiet", None, case, detail)
+    return Handled("rate_limited", context.replies.text("rate_limited"), case, detail)
+
+
+# ---------------------------------------------------------------- survey answers
+
+
+def _survey_answer(context: Context, follow_up: FollowUp) -> Handled:
+    """1, 2 or 3: the answer to the pending satisfaction survey of one of the sender's cases."""
+    case = follow_up.case
+    answer = KEYPAD_ANSWERS[context.reading.number]
+    record_answer(case, answer, "sms", follow_up)
+    if answer == Satisfaction.NOT_SATISFIED:  # record_answer has queued the staff's texts
+        reply = context.replies.text("survey_not_satisfied", number=case.number)
+    elif case.status == CaseStatus.CLOSED:
+        reply = context.replies.text("survey_closed", number=case.number)
+    else:
+        reply = context.replies.text("survey_thanks")
+    return Handled("survey_answer", reply, case)
+
+
+def _no_survey(context: Context) -> Handled:
+    """1, 2 or 3 with no survey waiting: say what the line does instead."""
+    return Handled("no_survey", context.replies.text("no_survey"))
+
+
+def _claim_pending_survey(context: Context) -> FollowUp | None:
+    """The newest pending survey for this number, marked done by a conditional UPDATE.
+
+    The dispatcher claims follow-ups the same way, so a survey call about to be placed and
+    an answer by text never both go ahead; a survey call already under way finds its
+    follow-up done when its status callback comes, and records nothing more.
+    """
+    phone = context.text.from_phone
+    candidates = db.session.scalars(
+        select(FollowUp)
+        .join(Case, FollowUp.case_id == Case.id)
+        .outerjoin(Resident, Case.resident_id == Resident.id)
+        .where(
+            FollowUp.kind.in_(SURVEY_KINDS),
+            FollowUp.status.in_(PENDING),
+            or_(Case.phone == phone, Resident.phone == phone),
+        )
+        .order_by(FollowUp.id.desc())
+        .limit(3)
+    ).all()
+    for follow_up in candidates:
+        claimed = db.session.execute(
+            update(FollowUp)
+            .where(FollowUp.id == follow_up.id, FollowUp.status.in_(PENDING))
+            .values(
+                status=FollowUpStatus.DONE, outcome="answered_by_sms", updated_at=context.moment
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            db.session.refresh(follow_up)
+            return follow_up
+    return None
+
+
+# ---------------------------------------------------------------- status
+
+
+def _status(context: Context) -> Handled:
+    """A case number, or "status" alone for the sender's latest case."""
+    number = context.reading.number
+    if number:
+        case = case_by_number(number)
+        if case is None:
+            return Handled("status", context.replies.text("status_not_found", number=number))
+    else:
+        case = latest_open_case(context.text.from_phone) or _latest_case(context.text.from_phone)
+        if case is None:
+            return Handled("status", context.replies.text("status_none"))
+    reply = context.replies.status(case.number, case.status.value)
+    # Anyone may ask by number (as on the phone line); only the resident's own text goes on
+    # their case's timeline.
+    return Handled("status", reply, case if _is_own(case, context) else None)
+
+
+def _latest_case(phone: str) -> Case | None:
+    return db.session.scalar(
+        select(Case).where(Case.phone == phone).order_by(Case.id.desc()).limit(1)
+    )
+
+
+def _is_own(case: Case, context: Context) -> bool:
+    phone = context.text.from_phone
+    return case.phone == phone or (case.resident is not None and case.resident.phone == phone)
+
+
+# ---------------------------------------------------------------- a problem, in words
+
+
+def _empty(context: Context) -> Handled:
+    """Nothing to read (an emoji, a photo alone): kept with the case just opened, if any."""
+    return Handled("empty", context.replies.text("empty"), _continuing_case(context))
+
+
+def _words(context: Context) -> Handled:
+    case = _continuing_case(context)
+    if case is not None:
+        return _add_to_case(context, case)
+    return _open_case(context)
+
+
+def _continuing_case(context: Context) -> Case | None:
+    """The sender's SMS case, still new, to which they texted within the continuation window."""
+    return db.session.scalar(
+        select(Case)
+        .join(InboundMessage, InboundMessage.case_id == Case.id)
+        .where(
+            Case.phone == context.text.from_phone,
+            Case.source == CaseSource.SMS,
+            Case.status == CaseStatus.NEW,
+            InboundMessage.received_at >= context.moment - CONTINUATION_WINDOW,
+            InboundMessage.id != context.message.id,
+        )
+        .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
+        .limit(1)
+    )
+
+
+def _triage_locale(context: Context, text: str) -> str:
+    """The lexicon of the script the text is written in; the reply language otherwise."""
+    return script_locale(text) or ("en-US" if is_latin(text) else context.locale)
+
+
+def _open_case(context: Context) -> Handled:
+    text, resident, moment = context.text.body, context.resident, context.moment
+    guess = triage(text, _triage_locale(context, text))
+    case = Case(
+        source=CaseSource.SMS,
+        phone=context.text.from_phone,
+        locale=context.locale,
+        resident=resident,
+        transcript=text,
+        machine_transcript=text,
+        category=guess.category,
+        urgency=guess.urgency,
+        deadline_at=deadline_for(guess.urgency, moment),
+        grid=resident.grid if resident else "",
+        building=resident.building if resident else "",
+        created_at=moment,
+    )
+    db.session.add(case)
+    add_event(
+        case,
+        "case_opened",
+        source="sms",
+        message_sid=context.text.message_sid,
+        category=guess.category,
+        urgency=guess.urgency.value,
+        matched=list(guess.matched),
+    )
+    route_new_case(case)
+    db.session.flush()  # the case number is its id
+    emergency = guess.urgency == Urgency.EMERGENCY
+    key = "case_opened_emergency" if emergency else "case_opened"
+    alert = list(guess.matched[:3]) if emergency else None
+    return Handled("new_case", context.replies.text(key, number=case.number), case, {}, alert)
+
+
+def _add_to_case(context: Context, case: Case) -> Handled:
+    """More words for the case: appended to its transcript; triage may only sharpen."""
+    case.transcript = f"{case.transcript}\n{context.text.body}".strip()
+    case.machine_transcript = f"{case.machine_transcript}\n{context.text.body}".strip()
+    guess = triage(case.machine_transcript, _triage_locale(context, case.machine_transcript))
+    changes: dict[str, str] = {}
+    if case.category == OTHER and guess.category != OTHER:
+        case.category = changes["category"] = guess.category
+        route_new_case(case)  # unassigned for want of a category until now
+    raised = URGENCY_PRIORITY[guess.urgency] < URGENCY_PRIORITY[case.urgency]
+    if raised:
+        case.urgency = guess.urgency
+        case.deadline_at = deadline_for(guess.urgency, case.created_at)
+        changes["urgency"] = guess.urgency.value
+    if changes:
+        add_event(case, "triage_changed", **changes, matched=list(guess.matched))
+    if raised and guess.urgency == Urgency.EMERGENCY:
+        reply = context.replies.text("case_opened_emergency", number=case.number)
+        return Handled("added_to_case", reply, case, {}, list(guess.matched[:3]))
+    return Handled("added_to_case", context.replies.text("added_to_case", number=case.number), case)
+
+
+Handler = Callable[[Context], Handled]
+KEYWORD_HANDLERS: dict[Intent, Handler] = {
+    Intent.STOP: _stop,
+    Intent.START: _start,
+    Intent.HELP: _help,
+}
+HANDLERS: dict[Intent, Handler] = {
+    Intent.SURVEY: _no_survey,
+    Intent.STATUS: _status,
+    Intent.EMPTY: _empty,
+    Intent.TEXT: _words,
+}

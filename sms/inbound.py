@@ -1,0 +1,127 @@
+"""Each text is handled exactly once, in one transaction, and lands on its case's timeline.
+
+The InboundMessage row is inserted first and flushed: its unique MessageSid makes a replay of
+the same webhook (Twilio retries; two requests may race) fail right there, before anything is
+done. The replay is answered with the reply the first one got, if there was one, and does
+nothing else. Everything a text does is committed together with its row, or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from cases.models import CaseEvent, Resident
+from cases.services import add_event, find_resident
+from hotline.clock import now
+from hotline.db import db
+from hotline.redaction import mask_phone
+from hotline.settings import current_settings
+from outreach.models import InboundMessage
+from outreach.outbox import opted_out
+from sms.catalogue import supported_locale
+from sms.handlers import Context, Handled, IncomingText, handle
+from sms.reading import Intent, Reading, read, script_locale
+from tasks import dispatch
+
+log = logging.getLogger(__name__)
+ATTEMPTS = 3  # a conflict means another request committed first; the next attempt sees it
+
+
+def receive(text: IncomingText) -> str | None:
+    """Handle one text; returns the reply to send back, or None to send nothing."""
+    for _ in range(ATTEMPTS):
+        earlier = _stored(text.message_sid)
+        if earlier is not None:
+            log.info("text %s received again: not handled twice", text.message_sid)
+            return _earlier_reply(earlier)
+        try:
+            handled = _handle(text)
+            db.session.commit()
+        except IntegrityError:
+            # A replay of this MessageSid, or another text of this number creating the same
+            # opt-out record, committed first.
+            db.session.rollback()
+            continue
+        _after_commit(handled)
+        log.info(
+            "text %s from %s: %s", text.message_sid, mask_phone(text.from_phone), handled.outcome
+        )
+        return handled.reply
+    raise RuntimeError(f"text {text.message_sid} kept conflicting with other requests")
+
+
+def _stored(message_sid: str) -> InboundMessage | None:
+    return db.session.scalar(
+        select(InboundMessage).where(InboundMessage.message_sid == message_sid)
+    )
+
+
+def _handle(text: IncomingText) -> Handled:
+    moment = now()
+    message = InboundMessage(
+        message_sid=text.message_sid,
+        from_phone=text.from_phone,
+        to_phone=text.to_phone,
+        body=text.body,
+        received_at=moment,
+    )
+    db.session.add(message)
+    db.session.flush()  # a replay stops here, before anything is done
+    resident = find_resident(text.from_phone)
+    was_opted_out = resident is not None and resident.sms_opt_out
+    reading = read(text.body)
+    locale = reply_locale(resident, text.body, reading)
+    handled = handle(Context(text, message, resident, locale, reading, moment))
+    if was_opted_out and reading.intent != Intent.START:
+        handled.reply = None  # after STOP, nothing but the answer to START
+    _record(message, handled, text)
+    return handled
+
+
+def reply_locale(resident: Resident | None, body: str, reading: Reading) -> str:
+    """The resident's language; else the language of the command word or of the script."""
+    default = current_settings().default_locale
+    if resident is not None:
+        return supported_locale(resident.language, default)
+    return reading.keyword_locale or script_locale(body) or default
+
+
+def _record(message: InboundMessage, handled: Handled, text: IncomingText) -> None:
+    """The outcome on the message; the text and the reply on the case's timeline."""
+    message.outcome = handled.outcome
+    case = handled.case
+    if case is None:
+        return
+    message.case_id = case.id
+    detail = {"text": text.body, "message_sid": text.message_sid, **handled.detail}
+    if text.received_chars > len(text.body):
+        detail["truncated_from"] = text.received_chars
+    add_event(case, "sms_received", "resident", **detail)
+    if handled.reply:
+        add_event(case, "sms_replied", text=handled.reply, in_reply_to=text.message_sid)
+
+
+def _earlier_reply(message: InboundMessage) -> str | None:
+    """What the first delivery of this text was answered, so a retried webhook gets it too."""
+    if message.case_id is None or opted_out(message.from_phone):
+        return None
+    replies = db.session.scalars(
+        select(CaseEvent).where(
+            CaseEvent.case_id == message.case_id, CaseEvent.kind == "sms_replied"
+        )
+    )
+    for event in replies:
+        if (
+            isinstance(event.detail, dict)
+            and event.detail.get("in_reply_to") == message.message_sid
+        ):
+            return str(event.detail.get("text") or "") or None
+    return None
+
+
+def _after_commit(handled: Handled) -> None:
+    if handled.alert_words is not None and handled.case is not None:
+        dispatch.alert_on_duty(handled.case.id, handled.alert_words)

@@ -1,0 +1,102 @@
+"""Segments counted exactly as carriers count them, and every reply kept to two of them."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from cases.models import CaseStatus
+from sms.catalogue import LOCALES, replies
+from sms.segments import GSM7, UCS2, count_segments, segments
+from twilio_double.segments import num_segments
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", 1),
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("a" * 306, 2),
+        ("a" * 307, 3),
+        ("€" * 80, 1),  # extension characters cost two septets: 160
+        ("€" * 81, 2),
+        ("{}" * 40 + "a", 2),  # 161 septets
+        ("ΔΦΓΛΩ @£$¥ èéùìò ÄÖÑÜ§ ¿¡ äöñüà", 1),  # GSM-7 after all
+        ("中" * 70, 1),
+        ("中" * 71, 2),
+        ("中" * 134, 2),
+        ("中" * 135, 3),
+        ("a" * 69 + "é", 1),  # é is GSM-7
+        ("a" * 69 + "ç", 1),  # ç is not (only Ç is): UCS-2, 70 units
+        ("a" * 70 + "ç", 2),
+        ("😀" * 35, 1),  # 70 UTF-16 units
+        ("😀" * 36, 2),
+    ],
+)
+def test_counts_segments_like_a_carrier(text: str, expected: int) -> None:
+    assert segments(text) == expected
+
+
+def test_an_escape_pair_is_never_split_between_segments() -> None:
+    # 306 septets would fit two segments of 153 if the € could be split; it cannot.
+    text = "a" * 152 + "€" + "a" * 152
+    assert count_segments(text).units == 306
+    assert segments(text) == 3
+
+
+def test_a_surrogate_pair_is_never_split_between_segments() -> None:
+    text = "中" * 66 + "😀" + "中" * 66  # 134 UTF-16 units
+    assert count_segments(text).units == 134
+    assert segments(text) == 3
+
+
+def test_one_chinese_character_makes_the_whole_text_ucs2() -> None:
+    assert count_segments("Case 10023 中").encoding == UCS2
+    assert count_segments("Case 10023: resolved. ~^|").encoding == GSM7
+    assert count_segments("Case 10023: resolved. ~^|").units == 28  # ~ ^ | cost two each
+
+
+def test_agrees_with_the_twilio_double_on_random_texts() -> None:
+    alphabet = "aZ0 .\n€{}[]~^|ΔéçÇ中한😀‘’—"
+    rng = random.Random(7)
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 400)))
+        assert segments(text) == num_segments(text), text
+
+
+# Realistic values: a five-digit case number, or the longest a resident may key in (echoed by
+# status_not_found); every status label is tried in the status reply.
+FILLED = {"number": "10023"}
+LONGEST_NUMBER = "123456789"
+
+
+def _every_reply(locale: str) -> list[tuple[str, str]]:
+    words = replies(locale)
+    keys = sorted(words.keys() - {"status_report"})  # filled with every status below
+    filled = [(key, words.text(key, **FILLED)) for key in keys]
+    filled.append(("status_not_found", words.text("status_not_found", number=LONGEST_NUMBER)))
+    for status in CaseStatus:
+        filled.append((f"status.{status.value}", words.status("10023", status.value)))
+    return filled
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_reply_fits_in_two_segments(locale: str) -> None:
+    too_long = {key: segments(text) for key, text in _every_reply(locale) if segments(text) > 2}
+    assert too_long == {}
+
+
+def test_english_replies_stay_in_gsm7() -> None:
+    """One curly quote would make a reply UCS-2 and halve what fits in a segment."""
+    ucs2 = [key for key, text in _every_reply("en-US") if count_segments(text).encoding != GSM7]
+    assert ucs2 == []
+
+
+def test_every_language_has_the_same_replies() -> None:
+    keys = {locale: replies(locale).keys() for locale in LOCALES}
+    assert keys["zh-CN"] == keys["ko-KR"] == keys["en-US"]
+    for locale in LOCALES:
+        for status in CaseStatus:
+            assert replies(locale).status("10023", status.value)
