@@ -202,7 +202,8 @@ class Case(Base):
     @staticmethod
     def id_from_number(number: str) -> int | None:
         digits = number.strip()
-        if not digits.isdigit() or int(digits) <= CASE_NUMBER_OFFSET:
+        # More than 9 digits is no case number of ours, and would overflow the id column.
+        if not digits.isdigit() or len(digits) > 9 or int(digits) <= CASE_NUMBER_OFFSET:
             return None
         return int(digits) - CASE_NUMBER_OFFSET
 

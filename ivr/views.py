@@ -127,7 +127,7 @@ def incoming() -> Response:
     call = _call()
     voice = _voice(call)
     response = VoiceResponse()
-    if call and call.resident:
+    if call and call.resident and call.resident.name:  # a number that only texted STOP has none
         voice.say(response, "welcome_known", name=call.resident.name)
     else:
         voice.say(response, "welcome")

@@ -194,6 +194,14 @@ def test_status_by_keyed_case_number_from_another_phone(app: Flask, phone: CallS
         url="/ivr/incoming",
     )
     assert "对不起，没有找到这个编号的事项。" in wrong.said
+    # A resident keying in their phone number by mistake: too long to be a case number.
+    too_long = phone.call(
+        from_="+8613800000099",
+        to=HOTLINE_NUMBER,
+        script=[Press("2"), Press("13800000000000000000#"), Hangup()],
+        url="/ivr/incoming",
+    )
+    assert "对不起，没有找到这个编号的事项。" in too_long.said
 
 
 def test_zero_dials_the_on_duty_person_in_service_hours(phone: CallSimulator) -> None:
