@@ -71,7 +71,7 @@ def set_triage(case: Case, category: str | None, urgency: str | None, by: User) 
     if "urgency" in changes:
         case.urgency = Urgency(changes["urgency"])
         if case.status.is_open:
-            case.deadline_at = deadline_for(case.urgency, case.created_at)
+            case.deadline_at = deadline_for(case.urgency, case.created_at, case.category)
             if case.deadline_at > now():
                 case.escalated_at = None  # no longer overdue: it may escalate again later
     add_event(case, "triage_changed", by.name, **changes)

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from blinker import Namespace
 
-from cases.deadlines import DEFAULT_DEADLINES
+from cases.deadlines import deadline_for
 from cases.errors import Refused
 from cases.models import Case, CaseStatus
 from cases.services import add_event
@@ -59,7 +59,7 @@ def transition(case: Case, to: CaseStatus, actor: str, note: str = "") -> None:
         case.closed_at = moment
     elif to == S.REOPENED:
         case.resolved_at = case.closed_at = None
-        case.deadline_at = moment + DEFAULT_DEADLINES[case.urgency]
+        case.deadline_at = deadline_for(case.urgency, moment, case.category)
         case.escalated_at = None  # a new deadline, so it may be escalated again
     add_event(
         case, "status_changed", actor, **{"from": previous.value, "to": to.value, "note": note}

@@ -3,11 +3,35 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 
 DEFAULT_TWILIO_API_BASE_URL = "https://api.twilio.com"
+
+# Time allowed to resolve a case, by urgency; a centre adds or changes them (and sets
+# per-category limits) with HOTLINE_DEADLINES. Applied in cases.deadlines.
+DEFAULT_DEADLINES: dict[str, timedelta] = {
+    "emergency": timedelta(hours=2),
+    "urgent": timedelta(hours=24),
+    "normal": timedelta(days=7),
+}
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+_LIMIT = re.compile(r"^\s*([a-z_]+)\s*=\s*(\d+)\s*([mhd])\s*$")
+
+
+def parse_deadlines(text: str) -> dict[str, timedelta]:
+    """`"urgent=12h, drainage=2d"` over the defaults; a malformed entry is a startup error."""
+    limits = dict(DEFAULT_DEADLINES)
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        match = _LIMIT.match(entry)
+        if match is None:
+            example = "urgent=24h, normal=7d or noise=3d"
+            raise ValueError(f"HOTLINE_DEADLINES entry {entry!r} must look like {example}")
+        key, amount, unit = match.groups()
+        limits[key] = timedelta(**{_UNITS[unit]: int(amount)})
+    return limits
 
 
 @dataclass(frozen=True)
@@ -70,6 +94,8 @@ class Settings:
     speech_rate: str = "85%"
     max_message_seconds: int = 180
     retry_base_seconds: float = 30.0
+    # Time allowed to resolve a case, by urgency and (optionally) category: cases.deadlines.
+    deadlines: dict[str, timedelta] = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -98,4 +124,5 @@ class Settings:
             speech_rate=env.get("HOTLINE_SPEECH_RATE", "85%"),
             max_message_seconds=int(env.get("HOTLINE_MAX_MESSAGE_SECONDS", "180")),
             retry_base_seconds=float(env.get("HOTLINE_RETRY_BASE_SECONDS", "30")),
+            deadlines=parse_deadlines(env.get("HOTLINE_DEADLINES", "")),
         )

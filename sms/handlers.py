@@ -302,7 +302,7 @@ def _open_case(context: Context) -> Handled:
         machine_transcript=text,
         category=guess.category,
         urgency=guess.urgency,
-        deadline_at=deadline_for(guess.urgency, moment),
+        deadline_at=deadline_for(guess.urgency, moment, guess.category),
         grid=resident.grid if resident else "",
         building=resident.building if resident else "",
         created_at=moment,
@@ -337,7 +337,7 @@ def _add_to_case(context: Context, case: Case) -> Handled:
     raised = URGENCY_PRIORITY[guess.urgency] < URGENCY_PRIORITY[case.urgency]
     if raised:
         case.urgency = guess.urgency
-        case.deadline_at = deadline_for(guess.urgency, case.created_at)
+        case.deadline_at = deadline_for(guess.urgency, case.created_at, guess.category)
         changes["urgency"] = guess.urgency.value
     if changes:
         add_event(case, "triage_changed", **changes, matched=list(guess.matched))

@@ -96,7 +96,7 @@ def _apply_transcript(recording: Recording, transcript: speech.Transcript) -> No
     raised_to_emergency = guess.urgency == Urgency.EMERGENCY and case.urgency != Urgency.EMERGENCY
     if case.urgency != Urgency.EMERGENCY:  # never downgrade an emergency call
         case.urgency = guess.urgency
-        case.deadline_at = deadline_for(case.urgency, case.created_at)
+        case.deadline_at = deadline_for(case.urgency, case.created_at, case.category)
     route_new_case(case)  # the category is known now
     recording.status = RecordingStatus.TRANSCRIBED
     recording.transcribed_at = now()
