@@ -12,6 +12,7 @@ from cases.services import add_event
 from hotline.clock import now
 from hotline.db import db
 from outreach.models import FollowUp, SurveyResponse
+from outreach.outbox import queue_sms
 
 RESIDENT = "resident"
 KEYPAD_ANSWERS = {
@@ -47,3 +48,16 @@ def _reopen_and_escalate(case: Case) -> None:
         transition(case, CaseStatus.REOPENED, RESIDENT, "the resident is not satisfied")
     case.escalated_at = now()
     add_event(case, "escalated", "system", reason="not_satisfied")
+    _tell_staff(case)
+
+
+def _tell_staff(case: Case) -> None:
+    """The supervisors and the handler hear at once, by text; never the resident's number."""
+    from tasks.escalation import supervisors  # tasks build on the domain, not the reverse
+
+    staff = {user.id: user for user in supervisors()}
+    if case.assignee is not None and case.assignee.phone:
+        staff[case.assignee.id] = case.assignee
+    body = f"Case {case.number}: the resident is not satisfied. The case is reopened."
+    for user in staff.values():
+        queue_sms(user.phone, body, "not_satisfied", case)
