@@ -21,7 +21,19 @@ def _transport_options(broker_url: str) -> dict[str, Any]:
     return {}  # AMQP has no visibility timeout; the SQLAlchemy transport takes none
 
 
+def _poll_sqlite_broker_often(broker_url: str) -> None:
+    """kombu's SQLAlchemy transport polls once a second, which caps the embedded default at
+    about 2 follow-ups a second; it passes transport options to create_engine, so the
+    interval can only be set on the class."""
+    if broker_url.startswith("sqla+"):
+        import kombu.transport.sqlalchemy as sqla
+
+        sqla.Transport.polling_interval = 0.05
+
+
 def celery_init_app(app: Flask, settings: Settings) -> Celery:
+    _poll_sqlite_broker_often(settings.broker_url)
+
     class FlaskTask(Task):
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             with app.app_context():
@@ -51,9 +63,18 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
                 "task": "tasks.escalation.escalate_overdue_cases",
                 "schedule": 60.0,
             },
+            # Follow-ups live in the database: beat reads what is due, claims and places it.
+            "dispatch-follow-ups": {
+                "task": "tasks.followups.dispatch_follow_ups",
+                "schedule": 15.0,
+            },
+            "schedule-progress-updates": {
+                "task": "tasks.followups.schedule_progress_updates",
+                "schedule": 3600.0,
+            },
         },
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
-        include=["tasks.voicemail", "tasks.notify", "tasks.escalation"],
+        include=["tasks.voicemail", "tasks.notify", "tasks.escalation", "tasks.followups"],
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app

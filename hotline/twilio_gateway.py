@@ -8,10 +8,14 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from hotline.config import Settings
@@ -20,7 +24,35 @@ from hotline.redaction import mask_phone
 log = logging.getLogger(__name__)
 
 DOWNLOAD_TIMEOUT_S = 30
+# A REST call that takes longer is abandoned; the follow-up's lease (outreach.dispatcher) is
+# longer still, so no second worker takes over while the first may still get its answer.
+API_TIMEOUT_S = 15
+RECONCILE_LOOKBACK = 50  # newest calls or texts to one number searched when reconciling
 _CHUNK = 64 * 1024
+
+
+class TwilioNotConfigured(Exception):
+    """No account, token or hotline number: nothing can be sent or placed."""
+
+
+@dataclass(frozen=True)
+class PlacedCall:
+    """What reconciliation needs to know of a call Twilio has."""
+
+    sid: str
+    status: str
+    created_at: datetime | None
+    answered_by: str | None = None
+
+
+def is_definitive_refusal(error: Exception) -> bool:
+    """Twilio said no for good (bad number, bad request): nothing was created, retrying won't help.
+
+    A 5xx, a 429 or a timeout is different: the call or text may or may not exist.
+    """
+    return (
+        isinstance(error, TwilioRestException) and 400 <= error.status < 500 and error.status != 429
+    )
 
 
 class RecordingDownloadError(Exception):
@@ -46,7 +78,11 @@ class TwilioGateway:
     @property
     def client(self) -> Client:
         if self._client is None:
-            client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token)
+            client = Client(
+                self.settings.twilio_account_sid,
+                self.settings.twilio_auth_token,
+                http_client=TwilioHttpClient(timeout=API_TIMEOUT_S),
+            )
             # The twilio library builds every URL from the domain's base_url.
             client.api.base_url = self.settings.twilio_api_base_url
             self._client = client
@@ -59,6 +95,61 @@ class TwilioGateway:
             return None
         message = self.client.messages.create(to=to, from_=self.settings.hotline_number, body=body)
         return message.sid
+
+    def place_call(
+        self,
+        to: str,
+        url: str,
+        status_callback: str,
+        status_callback_events: Sequence[str] = ("completed",),
+        machine_detection: str = "Enable",
+    ) -> str:
+        """Dial `to`; Twilio fetches TwiML from `url` when answered. Returns the call SID."""
+        if not self.configured or not self.settings.hotline_number:
+            raise TwilioNotConfigured("Twilio is not configured; no call can be placed")
+        call = self.client.calls.create(
+            to=to,
+            from_=self.settings.hotline_number,
+            url=url,
+            method="POST",
+            status_callback=status_callback,
+            status_callback_method="POST",
+            status_callback_event=list(status_callback_events),
+            machine_detection=machine_detection,
+        )
+        log.info("call %s placed to %s", call.sid, mask_phone(to))
+        return str(call.sid)
+
+    def calls_to_since(self, to: str, since: datetime) -> list[PlacedCall]:
+        """Calls from the hotline's number to `to` that Twilio created at or after `since`.
+
+        Used when a worker died between asking Twilio for a call and noting its SID: Twilio's
+        list is newest first, and calls not yet dialled have no start time, so we filter on
+        the creation time ourselves.
+        """
+        calls = self.client.calls.list(
+            to=to, from_=self.settings.hotline_number, limit=RECONCILE_LOOKBACK
+        )
+        return [
+            PlacedCall(str(c.sid), str(c.status), c.date_created, c.answered_by)
+            for c in calls
+            if c.date_created is None or c.date_created >= since
+        ]
+
+    def fetch_call(self, sid: str) -> PlacedCall:
+        call = self.client.calls(sid).fetch()
+        return PlacedCall(str(call.sid), str(call.status), call.date_created, call.answered_by)
+
+    def message_sent_since(self, to: str, body: str, since: datetime) -> str | None:
+        """The SID of a text with this body already sent to `to` since `since`, if any."""
+        messages = self.client.messages.list(
+            to=to, from_=self.settings.hotline_number, limit=RECONCILE_LOOKBACK
+        )
+        for message in messages:
+            created = message.date_created
+            if message.body == body and (created is None or created >= since):
+                return str(message.sid)
+        return None
 
     def recording_media_url(self, recording_sid: str) -> str:
         # Built from the SID, never from a URL in a request: we only fetch from Twilio.

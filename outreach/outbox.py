@@ -1,19 +1,36 @@
-"""Queue a text in the outbox, in the caller's transaction; a worker sends it after commit.
+"""The text outbox: queued in the caller's transaction, sent by a worker after commit.
 
 A text to someone who opted out is kept as `suppressed` (the timeline shows it was not sent),
-never sent.
+never sent; opting out between queueing and sending is checked again at send time.
+
+Sending exactly once: the dispatcher (outreach.dispatcher) claims a due QUEUED row as SENDING
+and publishes `tasks.followups.send_text`. The task takes a lease on the row (moves `due_at`
+from the past to now + SEND_LEASE with a conditional UPDATE), so a duplicate task finds the
+lease held and does nothing. A worker killed after Twilio took the text but before we noted
+its SID leaves the lease to expire; the next task first asks Twilio whether that text already
+went out (same number, same body, since the claim) and adopts it instead of sending again.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cases.models import Case, Resident
+from cases.services import add_event
 from hotline.clock import now
 from hotline.db import db
+from hotline.redaction import mask_phone
+from hotline.settings import current_settings
+from hotline.twilio_gateway import TwilioGateway, TwilioNotConfigured, is_definitive_refusal
 from outreach.models import OutboundMessage, OutboundStatus
+
+log = logging.getLogger(__name__)
+SEND_LEASE = timedelta(seconds=45)  # longer than the Twilio client's timeout
+MAX_SEND_ATTEMPTS = 5
+RECONCILE_SLACK = timedelta(minutes=2)  # our clock and Twilio's may disagree a little
 
 
 def opted_out(phone: str) -> bool:
@@ -40,4 +57,94 @@ def queue_sms(
         status=OutboundStatus.SUPPRESSED if opted_out(to_phone) else OutboundStatus.QUEUED,
     )
     db.session.add(message)
+    if case is not None and message.status == OutboundStatus.SUPPRESSED:
+        add_event(case, "sms_suppressed", purpose=purpose, reason="opted_out")
     return message
+
+
+def _take_lease(message_id: int, moment: datetime) -> bool:
+    """Only one worker sends a claimed text: the one whose UPDATE finds the lease free."""
+    taken = db.session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.id == message_id,
+            OutboundMessage.status == OutboundStatus.SENDING,
+            OutboundMessage.due_at <= moment,
+        )
+        .values(due_at=moment + SEND_LEASE, attempts=OutboundMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def send(message_id: int) -> OutboundStatus | None:
+    """Send one claimed text (the worker task's body); returns its status, None if not ours."""
+    moment = now()
+    message = db.session.get(OutboundMessage, message_id)
+    if message is None or message.status != OutboundStatus.SENDING:
+        return None
+    earlier_attempts = message.attempts
+    if not _take_lease(message_id, moment):
+        return None
+    db.session.refresh(message)
+    if opted_out(message.to_phone):
+        return _finish(message, OutboundStatus.SUPPRESSED, reason="opted_out")
+    gateway = TwilioGateway(current_settings())
+    try:
+        sid = _already_sent(gateway, message) if earlier_attempts else None
+        sid = sid or gateway.send_sms(message.to_phone, message.body)
+        if sid is None:
+            raise TwilioNotConfigured("Twilio is not configured")
+    except Exception as error:
+        return _failed_attempt(message, error)
+    message.message_sid = sid
+    message.sent_at = now()
+    return _finish(message, OutboundStatus.SENT)
+
+
+def _already_sent(gateway: TwilioGateway, message: OutboundMessage) -> str | None:
+    """A previous attempt may have reached Twilio (worker killed, timeout, 5xx): ask first."""
+    sid = gateway.message_sent_since(
+        message.to_phone, message.body, message.created_at - RECONCILE_SLACK
+    )
+    if sid is None:
+        return None
+    taken = db.session.scalar(
+        select(OutboundMessage.id).where(
+            OutboundMessage.message_sid == sid, OutboundMessage.id != message.id
+        )
+    )
+    if taken is not None:
+        return None  # that text belongs to another row with the same words
+    log.info("text %s had already gone out as %s: adopting it", message.id, sid)
+    return sid
+
+
+def _failed_attempt(message: OutboundMessage, error: Exception) -> OutboundStatus:
+    message.last_error = str(error)[:500]
+    if is_definitive_refusal(error) or isinstance(error, TwilioNotConfigured):
+        return _finish(message, OutboundStatus.FAILED, error=message.last_error)
+    if message.attempts >= MAX_SEND_ATTEMPTS:
+        return _finish(message, OutboundStatus.FAILED, error=message.last_error)
+    # Back to the queue: the dispatcher picks it up again after a growing pause.
+    message.status = OutboundStatus.QUEUED
+    message.due_at = now() + timedelta(minutes=2**message.attempts)
+    db.session.commit()
+    log.warning(
+        "text %s to %s failed, will retry: %s", message.id, mask_phone(message.to_phone), error
+    )
+    return OutboundStatus.QUEUED
+
+
+def _finish(message: OutboundMessage, status: OutboundStatus, **detail: str) -> OutboundStatus:
+    message.status = status
+    case = db.session.get(Case, message.case_id) if message.case_id else None
+    if case is not None:
+        kind = {
+            OutboundStatus.SENT: "sms_sent",
+            OutboundStatus.SUPPRESSED: "sms_suppressed",
+        }.get(status, "sms_failed")
+        add_event(case, kind, purpose=message.purpose, message_sid=message.message_sid, **detail)
+    db.session.commit()
+    return status

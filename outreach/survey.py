@@ -2,17 +2,26 @@
 
 不满意不销账: "not satisfied" reopens the case and escalates it to the supervisor; only a
 satisfied (or basically satisfied) resident lets a resolved case close.
+
+Everything an answer causes is written in the caller's transaction: the answer, the case's
+new status, the timeline, and the texts to the supervisors, the assignee and the family (as
+outbox rows, sent by the dispatcher after commit). The caller only commits.
 """
 
 from __future__ import annotations
+
+from sqlalchemy import select, update
 
 from cases.lifecycle import transition
 from cases.models import Case, CaseStatus, Satisfaction
 from cases.services import add_event
 from hotline.clock import now
 from hotline.db import db
-from outreach.models import FollowUp, SurveyResponse
+from hotline.settings import current_settings
+from ivr.prompts import catalogue, supported_locale
+from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, SurveyResponse
 from outreach.outbox import queue_sms
+from outreach.schedule import copy_to_family
 
 RESIDENT = "resident"
 KEYPAD_ANSWERS = {
@@ -22,17 +31,36 @@ KEYPAD_ANSWERS = {
 }
 
 
+def awaiting_sms_survey(case: Case) -> FollowUp | None:
+    """The survey text of this case still waiting for its 1/2/3 reply (for the SMS line)."""
+    return db.session.scalar(
+        select(FollowUp)
+        .where(
+            FollowUp.case_id == case.id,
+            FollowUp.kind == FollowUpKind.SURVEY_SMS,
+            FollowUp.status == FollowUpStatus.AWAITING,
+        )
+        .order_by(FollowUp.id.desc())
+        .limit(1)
+    )
+
+
 def record_answer(
     case: Case, answer: Satisfaction, channel: str, follow_up: FollowUp | None = None
 ) -> SurveyResponse:
     """Store the answer, then close the case or reopen and escalate it. The caller commits.
 
-    Escalation here only marks the case and its timeline; the caller (a task or webhook)
-    sends the texts to the supervisor and the assignee after commit.
+    A survey text or visit is done once answered; a survey call stays AWAITING until Twilio's
+    status callback ends it (outreach.dispatcher.note_call_outcome), which sees the answer.
     """
-    response = SurveyResponse(case=case, answer=answer, channel=channel, follow_up_id=None)
+    response = SurveyResponse(
+        case=case, answer=answer, channel=channel, follow_up_id=None, answered_at=now()
+    )
     if follow_up is not None:
         response.follow_up_id = follow_up.id
+        if follow_up.kind != FollowUpKind.SURVEY_CALL:
+            follow_up.status = FollowUpStatus.DONE
+            follow_up.outcome = "answered"
     db.session.add(response)
     case.satisfaction = answer
     add_event(case, "survey_answered", RESIDENT, answer=answer.value, channel=channel)
@@ -46,18 +74,72 @@ def record_answer(
 def _reopen_and_escalate(case: Case) -> None:
     if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         transition(case, CaseStatus.REOPENED, RESIDENT, "the resident is not satisfied")
+    # Setting escalated_at also keeps the overdue beat (tasks.escalation) from escalating
+    # and texting the supervisors about this case a second time.
     case.escalated_at = now()
     add_event(case, "escalated", "system", reason="not_satisfied")
-    _tell_staff(case)
+    notify_not_satisfied(case)
 
 
-def _tell_staff(case: Case) -> None:
-    """The supervisors and the handler hear at once, by text; never the resident's number."""
-    from tasks.escalation import supervisors  # tasks build on the domain, not the reverse
+def notify_not_satisfied(case: Case) -> int:
+    """Texts to every supervisor and to the assignee, in their language; none holds the
+    resident's number. The family hears that the case is being worked on again."""
+    from tasks.escalation import supervisors  # tasks import outreach, not the reverse
 
-    staff = {user.id: user for user in supervisors()}
-    if case.assignee is not None and case.assignee.phone:
-        staff[case.assignee.id] = case.assignee
-    body = f"Case {case.number}: the resident is not satisfied. The case is reopened."
-    for user in staff.values():
-        queue_sms(user.phone, body, "not_satisfied", case)
+    default = current_settings().default_locale
+    assignee = case.assignee.name if case.assignee else "-"
+    recipients = {user.phone: user for user in supervisors()}
+    if case.assignee is not None and case.assignee.phone and case.assignee.active:
+        recipients.setdefault(case.assignee.phone, case.assignee)
+    for phone, user in recipients.items():
+        words = catalogue(supported_locale(user.language, default))
+        body = words.text("staff_not_satisfied_sms", number=case.number, assignee=assignee)
+        purpose = "staff_assignee" if user is case.assignee else "staff_supervisor"
+        queue_sms(phone, body, purpose, case)
+    # notify_supervisors (tasks.escalation) checks this event before texting anyone.
+    add_event(case, "supervisors_notified", recipients=len(recipients), reason="not_satisfied")
+    copy_to_family(case, "family_reopened_sms")
+    return len(recipients)
+
+
+def note_comment_recording(response: SurveyResponse, recording_sid: str) -> bool:
+    """Attach a comment recording to the answer; False if it was noted already."""
+    if response.comment_recording_sid is not None:
+        return False
+    taken = db.session.scalar(
+        select(SurveyResponse.id).where(SurveyResponse.comment_recording_sid == recording_sid)
+    )
+    if taken is not None:
+        return False
+    response.comment_recording_sid = recording_sid
+    return True
+
+
+# comment_file_path holds this marker while the comment waits for its transcription task.
+COMMENT_QUEUED = "queued"
+
+
+def queue_comment(response_id: int) -> bool:
+    """Claim the comment for transcription (committed); False if it was claimed already."""
+    claimed = db.session.execute(
+        update(SurveyResponse)
+        .where(
+            SurveyResponse.id == response_id,
+            SurveyResponse.comment_recording_sid.is_not(None),
+            SurveyResponse.comment_file_path == "",
+        )
+        .values(comment_file_path=COMMENT_QUEUED)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def unqueue_comment(response_id: int) -> None:
+    db.session.execute(
+        update(SurveyResponse)
+        .where(SurveyResponse.id == response_id, SurveyResponse.comment_file_path == COMMENT_QUEUED)
+        .values(comment_file_path="")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()

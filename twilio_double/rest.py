@@ -4,7 +4,9 @@ Tests and benchmarks point the real ``twilio`` client (or plain ``requests``)
 at :class:`TwilioRestDouble` instead of ``https://api.twilio.com``. It keeps
 what was created (calls, messages, recordings) in memory, serves recording
 media the way Twilio does, checks HTTP basic auth on every request, and can be
-told to fail (``fail_next``) or to serve broken media (recording faults).
+told to fail (``fail_next``), to answer slowly after acting (``delay_next``: the
+request took effect but the client may give up or die before the answer comes, as
+with any slow API), or to serve broken media (recording faults).
 
 Pointing the twilio client at it: ``twilio.base.domain.Domain.absolute_url``
 builds every URL from ``self.base_url``, and ``Client.api`` is created once and
@@ -20,6 +22,7 @@ import copy
 import json
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -118,6 +121,14 @@ class _FaultRule:
 
 
 @dataclass
+class _DelayRule:
+    pattern: re.Pattern[str]
+    seconds: float
+    remaining: int
+    method: str | None
+
+
+@dataclass
 class _Route:
     pattern: re.Pattern[str]
     handlers: dict[str, Callable[..., Response]]
@@ -141,6 +152,7 @@ class _State:
     recordings: dict[str, _Recording] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
     faults: list[_FaultRule] = field(default_factory=list)
+    delays: list[_DelayRule] = field(default_factory=list)
     pending_hooks: int = 0
     hook_errors: list[BaseException] = field(default_factory=list)
 
@@ -360,6 +372,19 @@ class TwilioRestDouble:
         with self._lock:
             self._state.faults.append(rule)
 
+    def delay_next(
+        self, path_pattern: str, seconds: float, times: int = 1, *, method: str | None = None
+    ) -> None:
+        """Hold the answer to the next ``times`` matching requests for ``seconds``.
+
+        The request is carried out first (a call or message is created at once), then the
+        response waits: what a client sees when Twilio acted but answered late, or when the
+        client gave up or died before the answer arrived. Matching as in :meth:`fail_next`.
+        """
+        rule = _DelayRule(re.compile(path_pattern), seconds, times, method)
+        with self._lock:
+            self._state.delays.append(rule)
+
     def wait_for_hooks(self, timeout: float = 5.0) -> None:
         """Block until every started ``on_*_created`` hook has returned."""
         with self._hooks_done:
@@ -372,6 +397,9 @@ class TwilioRestDouble:
         authorized = self._authorized(request)
         response = self._dispatch(request, authorized)
         self._log(request, authorized, response.status_code)
+        delay = self._take_delay(request) if authorized else None
+        if delay:
+            time.sleep(delay)
         return response(environ, start_response)
 
     def _dispatch(self, request: Request, authorized: bool) -> Response:
@@ -417,6 +445,16 @@ class TwilioRestDouble:
                 if rule.pattern.search(request.path):
                     rule.remaining -= 1
                     return rule.status
+        return None
+
+    def _take_delay(self, request: Request) -> float | None:
+        with self._lock:
+            for rule in self._state.delays:
+                if rule.remaining <= 0 or (rule.method and rule.method != request.method):
+                    continue
+                if rule.pattern.search(request.path):
+                    rule.remaining -= 1
+                    return rule.seconds
         return None
 
     def _log(self, request: Request, authorized: bool, status: int) -> None:
