@@ -36,7 +36,13 @@ from cases.models import Case, CaseEvent, Resident, Urgency
 from cases.triage import CATEGORIES
 from hotline.db import db
 from hotline.settings import current_settings
-from workspace.formatting import category_label, status_label, urgency_label
+from workspace.formatting import (
+    category_label,
+    local_time,
+    satisfaction_label,
+    status_label,
+    urgency_label,
+)
 from workspace.i18n import t
 
 bp = Blueprint("case_page", __name__)
@@ -461,6 +467,40 @@ def _with_detail(key: str) -> Describer:
     return lambda detail, _: (key, {}, _detail_summary(detail))
 
 
+def _local(iso: Any) -> str:
+    """An ISO time from an event's detail, as the centre's clock shows it."""
+    try:
+        return local_time(datetime.fromisoformat(_s(iso)))
+    except ValueError:
+        return _s(iso)
+
+
+def _follow_up_scheduled(detail: dict[str, Any], _: dict[int, str]) -> Description:
+    kind = t(f"case.follow_up.{_s(detail.get('follow_up_kind'))}")
+    return "follow_up_scheduled", {"what": kind, "when": _local(detail.get("due_at"))}, ""
+
+
+def _survey_sms_queued(detail: dict[str, Any], _: dict[int, str]) -> Description:
+    return "survey_sms_queued", {"when": _local(detail.get("reply_by"))}, ""
+
+
+def _survey_answered(detail: dict[str, Any], _: dict[int, str]) -> Description:
+    values = {
+        "answer": satisfaction_label(_s(detail.get("answer"))),
+        "channel": t(f"case.channel.{_s(detail.get('channel')) or 'call'}"),
+    }
+    return "survey_answered", values, ""
+
+
+def _call_outcome(key: str) -> Describer:
+    return lambda detail, _: (key, {"outcome": _s(detail.get("outcome"))}, "")
+
+
+def _with_detail_text(key: str) -> Describer:
+    """A known kind whose details (outcome, reason) are worth showing as they are."""
+    return lambda detail, _: (key, {}, _detail_summary(detail))
+
+
 DESCRIBERS: dict[str, Describer] = {
     "case_opened": _case_opened,
     "unknown_call": _with_values("unknown_call"),
@@ -480,9 +520,27 @@ DESCRIBERS: dict[str, Describer] = {
     "participant_added": _with_values("participant_added", "department"),
     "part_reported": _with_text("part_reported", "report"),
     "escalated": _with_detail("escalated"),
-    "sms_sent": _with_detail("sms_sent"),
-    "call_placed": _with_detail("call_placed"),
-    "survey_answered": _with_detail("survey_answered"),
+    "supervisors_notified": _with_values("supervisors_notified", "recipients"),
+    # Closing the loop (outreach/): follow-ups, calls and texts.
+    "follow_up_scheduled": _follow_up_scheduled,
+    "follow_up_waiting": _with_values("follow_up_waiting"),
+    "follow_up_cancelled": _with_detail_text("follow_up_cancelled"),
+    "follow_up_done": _with_detail_text("follow_up_done"),
+    "survey_call_placed": _with_values("survey_call_placed", "attempt"),
+    "survey_call_outcome": _call_outcome("survey_call_outcome"),
+    "progress_call_placed": _with_values("progress_call_placed", "attempt"),
+    "progress_call_outcome": _call_outcome("progress_call_outcome"),
+    "progress_update": _with_detail_text("progress_update"),
+    "survey_sms_queued": _survey_sms_queued,
+    "survey_sms_no_reply": _with_values("survey_sms_no_reply"),
+    "survey_answered": _survey_answered,
+    "survey_comment": _with_text("survey_comment", "transcript"),
+    "visit_task": _with_values("visit_task"),
+    "sms_sent": _with_detail_text("sms_sent"),
+    "sms_suppressed": _with_detail_text("sms_suppressed"),
+    "sms_failed": _with_detail_text("sms_failed"),
+    "sms_received": _with_text("sms_received", "text"),
+    "sms_replied": _with_text("sms_replied", "text"),
 }
 
 

@@ -501,3 +501,24 @@ def test_anonymous_visitors_are_sent_to_log_in(app: Flask) -> None:
     for path in (f"/cases/{case_id}", f"/cases/{case_id}/recording"):
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_timeline_tells_the_follow_ups_in_words(app: Flask, staff: FlaskClient) -> None:
+    """Survey calls, texts and visits read as sentences, not as raw event data."""
+    with app.app_context():
+        case = make_case()
+        db.session.flush()
+        add_event(case, "survey_call_placed", follow_up=1, attempt=2, call_sid="CA1")
+        add_event(case, "survey_call_outcome", outcome="no-answer", next="retry")
+        add_event(case, "survey_answered", "resident", answer="not_satisfied", channel="sms")
+        add_event(case, "sms_received", "resident", text="灯还是不亮 <b>")
+        add_event(case, "visit_task", follow_up=3)
+        db.session.commit()
+        case_id = case.id
+    page = staff.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "placed the survey call (attempt 2)" in page
+    assert "survey call ended: no-answer" in page
+    assert "answered the survey: Not satisfied (by text)" in page
+    assert "灯还是不亮 &lt;b&gt;" in page
+    assert "asked the grid worker for a home visit" in page
+    assert "recorded “" not in page  # no event fell through to the generic sentence
