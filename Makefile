@@ -33,3 +33,4 @@ bench: setup  ## run the benchmarks and print their figures
 	$(PY) benchmarks/transcription.py
 	$(PY) benchmarks/webhooks.py
 	$(PY) benchmarks/inbox.py
+	$(PY) benchmarks/dispatch.py --backend both

@@ -248,7 +248,7 @@ def main() -> None:
     parser.add_argument(
         "--polling-interval",
         type=float,
-        help="embedded only: poll the SQLite broker this often (kombu's default is 1 s)",
+        help="embedded only: poll the SQLite broker this often (hotline's own setting: 0.05 s)",
     )
     args = parser.parse_args()
     backends = ["embedded", "postgres"] if args.backend == "both" else [args.backend]
