@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Enum, MetaData, event
+from sqlalchemy import CursorResult, DateTime, Enum, MetaData, Update, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -71,3 +71,14 @@ def enum_column(enum_class: type[enum.Enum]) -> Enum:
         length=20,
         values_callable=lambda members: [member.value for member in members],
     )
+
+
+def moved_one_row(statement: Update) -> bool:
+    """Run a conditional UPDATE (a claim): True for the one caller whose UPDATE changed the row.
+
+    Two workers, or a replayed webhook, may race for the same row; the database decides who
+    won. The caller commits or rolls back.
+    """
+    result = db.session.execute(statement)
+    assert isinstance(result, CursorResult)  # an UPDATE without RETURNING
+    return result.rowcount == 1

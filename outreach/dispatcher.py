@@ -36,7 +36,7 @@ from accounts.models import Role, User
 from cases.models import Case, CaseStatus
 from cases.services import add_event
 from hotline.clock import now
-from hotline.db import db
+from hotline.db import db, moved_one_row
 from hotline.redaction import mask_phone
 from hotline.settings import current_settings
 from hotline.twilio_gateway import TwilioGateway, TwilioNotConfigured, is_definitive_refusal
@@ -122,41 +122,44 @@ def _locked(query: Select[Any]) -> Select[Any]:
 
 
 def _claim_follow_ups(moment: datetime, room: int) -> list[int]:
-    due = _locked(
-        select(FollowUp.id)
-        .where(FollowUp.status == S.SCHEDULED, FollowUp.due_at <= moment)
-        .order_by(FollowUp.due_at, FollowUp.id)
-        .limit(room)
-    )
-    ids = list(db.session.scalars(due))
-    if not ids:
-        db.session.commit()
-        return []
-    return _claim(
-        update(FollowUp)
-        .where(FollowUp.id.in_(ids), FollowUp.status == S.SCHEDULED)
-        .values(status=S.CLAIMED, claimed_at=moment)
-        .returning(FollowUp.id)
-    )
+    return _claim_due(FollowUp, S.SCHEDULED, moment, room, status=S.CLAIMED, claimed_at=moment)
 
 
 def _claim_texts(moment: datetime, room: int) -> list[int]:
+    # due_at becomes the claim time: the send lease (outreach.outbox) starts from it.
+    return _claim_due(
+        OutboundMessage,
+        OutboundStatus.QUEUED,
+        moment,
+        room,
+        status=OutboundStatus.SENDING,
+        due_at=moment,
+    )
+
+
+def _claim_due(
+    table: type[FollowUp] | type[OutboundMessage],
+    waiting: FollowUpStatus | OutboundStatus,
+    moment: datetime,
+    room: int,
+    **claimed: Any,
+) -> list[int]:
+    """Move up to `room` due rows out of `waiting`, oldest first; only the rows moved return."""
     due = _locked(
-        select(OutboundMessage.id)
-        .where(OutboundMessage.status == OutboundStatus.QUEUED, OutboundMessage.due_at <= moment)
-        .order_by(OutboundMessage.due_at, OutboundMessage.id)
+        select(table.id)
+        .where(table.status == waiting, table.due_at <= moment)
+        .order_by(table.due_at, table.id)
         .limit(room)
     )
     ids = list(db.session.scalars(due))
     if not ids:
         db.session.commit()
         return []
-    # due_at becomes the claim time: the send lease (outreach.outbox) starts from it.
     return _claim(
-        update(OutboundMessage)
-        .where(OutboundMessage.id.in_(ids), OutboundMessage.status == OutboundStatus.QUEUED)
-        .values(status=OutboundStatus.SENDING, due_at=moment)
-        .returning(OutboundMessage.id)
+        update(table)
+        .where(table.id.in_(ids), table.status == waiting)
+        .values(**claimed)
+        .returning(table.id)
     )
 
 
@@ -287,13 +290,13 @@ def expire_sms_surveys(moment: datetime) -> int:
 
 def _gate(follow_up_id: int, expected: FollowUpStatus, *where: Any, **values: Any) -> bool:
     """A conditional UPDATE: True for the one caller that moved the row (not yet committed)."""
-    moved = db.session.execute(
+    moved = moved_one_row(
         update(FollowUp)
         .where(FollowUp.id == follow_up_id, FollowUp.status == expected, *where)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if not moved:
         db.session.rollback()
         return False
     return True

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from cases.models import Case, Resident
 from cases.services import add_event
 from hotline.clock import now
-from hotline.db import db
+from hotline.db import db, moved_one_row
 from hotline.redaction import mask_phone
 from hotline.settings import current_settings
 from hotline.twilio_gateway import TwilioGateway, TwilioNotConfigured, is_definitive_refusal
@@ -64,7 +64,7 @@ def queue_sms(
 
 def _take_lease(message_id: int, moment: datetime) -> bool:
     """Only one worker sends a claimed text: the one whose UPDATE finds the lease free."""
-    taken = db.session.execute(
+    taken = moved_one_row(
         update(OutboundMessage)
         .where(
             OutboundMessage.id == message_id,
@@ -75,7 +75,7 @@ def _take_lease(message_id: int, moment: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+    return taken
 
 
 def send(message_id: int) -> OutboundStatus | None:

@@ -16,7 +16,7 @@ from cases.lifecycle import transition
 from cases.models import Case, CaseStatus, Satisfaction
 from cases.services import add_event
 from hotline.clock import now
-from hotline.db import db
+from hotline.db import db, moved_one_row
 from hotline.settings import current_settings
 from ivr.prompts import catalogue, supported_locale
 from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, SurveyResponse
@@ -121,7 +121,7 @@ COMMENT_QUEUED = "queued"
 
 def queue_comment(response_id: int) -> bool:
     """Claim the comment for transcription (committed); False if it was claimed already."""
-    claimed = db.session.execute(
+    claimed = moved_one_row(
         update(SurveyResponse)
         .where(
             SurveyResponse.id == response_id,
@@ -132,7 +132,7 @@ def queue_comment(response_id: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+    return claimed
 
 
 def unqueue_comment(response_id: int) -> None:

@@ -38,7 +38,7 @@ from cases.models import (
 from cases.routing import route_new_case
 from cases.services import add_event, case_by_number, latest_open_case
 from cases.triage import OTHER, triage
-from hotline.db import db
+from hotline.db import db, moved_one_row
 from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, InboundMessage
 from outreach.survey import KEYPAD_ANSWERS, record_answer
 from sms.catalogue import Replies, replies
@@ -208,7 +208,7 @@ def _claim_pending_survey(context: Context) -> FollowUp | None:
         .limit(3)
     ).all()
     for follow_up in candidates:
-        claimed = db.session.execute(
+        claimed = moved_one_row(
             update(FollowUp)
             .where(FollowUp.id == follow_up.id, FollowUp.status.in_(PENDING))
             .values(
@@ -216,7 +216,7 @@ def _claim_pending_survey(context: Context) -> FollowUp | None:
             )
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount == 1:  # type: ignore[attr-defined]
+        if claimed:
             db.session.refresh(follow_up)
             return follow_up
     return None

@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from cases.models import Recording
 from hotline.clock import now
-from hotline.db import db
+from hotline.db import db, moved_one_row
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ def transcription(recording_id: int) -> bool:
     """Enqueue the transcription once, however many times Twilio repeats its callback."""
     from tasks.voicemail import transcribe_recording
 
-    claimed = db.session.execute(
+    claimed = moved_one_row(
         update(Recording)
         .where(
             Recording.id == recording_id,
@@ -31,7 +31,7 @@ def transcription(recording_id: int) -> bool:
         .values(enqueued_at=now())
     )
     db.session.commit()
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if not claimed:
         return False
     try:
         transcribe_recording.delay(recording_id)

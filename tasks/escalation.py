@@ -17,7 +17,7 @@ from accounts.models import Role, User
 from cases.models import Case, CaseEvent, CaseStatus
 from cases.services import add_event
 from hotline.clock import now
-from hotline.db import db
+from hotline.db import db, moved_one_row
 from hotline.settings import current_settings
 from hotline.twilio_gateway import TwilioGateway
 from workspace.i18n import FALLBACK, LOCALES, catalogue
@@ -47,7 +47,7 @@ def _overdue_ids(moment: datetime) -> list[int]:
 
 def _claim(case_id: int, moment: datetime) -> bool:
     """Mark the case escalated and say so on its timeline; False if someone else got there."""
-    claimed = db.session.execute(
+    claimed = moved_one_row(
         update(Case)
         .where(
             Case.id == case_id,
@@ -58,7 +58,7 @@ def _claim(case_id: int, moment: datetime) -> bool:
         .values(escalated_at=moment)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if not claimed:
         db.session.rollback()
         return False
     case = db.session.get(Case, case_id, populate_existing=True)
