@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, text
+from twilio.request_validator import RequestValidator
+from werkzeug.test import TestResponse
 
 from hotline.app import create_app
 from hotline.config import Settings
 from hotline.db import db
 from twilio_double.rest import TwilioRestDouble
+from twilio_double.simulator import CallSimulator
+from twilio_double.transport import WsgiTransport
 
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -111,3 +116,45 @@ def app(env: dict[str, str]) -> Iterator[Flask]:
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+
+
+# Twilio's side of calls and texts, played against the app in-process (tests/ivr, tests/sms,
+# tests/outreach): every request signed as Twilio signs it.
+SimulatorFactory = Callable[..., CallSimulator]
+
+
+@pytest.fixture
+def make_phone(app: Flask, rest: TwilioRestDouble) -> SimulatorFactory:
+    """Twilio, calling our app in-process; options as CallSimulator's (signing, repeats...)."""
+
+    def make(**options: Any) -> CallSimulator:
+        return CallSimulator(
+            WsgiTransport(app),
+            public_base_url=PUBLIC_URL,
+            account_sid=ACCOUNT_SID,
+            auth_token=AUTH_TOKEN,
+            rest=rest,
+            **options,
+        )
+
+    return make
+
+
+@pytest.fixture
+def phone(make_phone: SimulatorFactory) -> CallSimulator:
+    return make_phone()
+
+
+def sign(url: str, params: dict[str, str]) -> str:
+    return str(RequestValidator(AUTH_TOKEN).compute_signature(url, params))
+
+
+@pytest.fixture
+def signed_post(app: Flask) -> Callable[..., TestResponse]:
+    """A single hand-made webhook, for inputs Twilio itself would not produce."""
+
+    def post(path: str, params: dict[str, str], signature: str | None = None) -> TestResponse:
+        signature = signature if signature is not None else sign(PUBLIC_URL + path, params)
+        return app.test_client().post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+    return post

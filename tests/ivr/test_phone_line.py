@@ -15,8 +15,7 @@ from werkzeug.test import TestResponse
 from cases.models import Case, CaseSource, Recording, Resident, Urgency
 from hotline.clock import CLOCK_KEY
 from hotline.db import db
-from tests.conftest import ACCOUNT_SID, HOTLINE_NUMBER, ON_DUTY, PUBLIC_URL
-from tests.ivr.conftest import SimulatorFactory, sign
+from tests.conftest import ACCOUNT_SID, HOTLINE_NUMBER, ON_DUTY, PUBLIC_URL, SimulatorFactory, sign
 from twilio_double.rest import TwilioRestDouble
 from twilio_double.script import Hangup, Press, Silence, Speak
 from twilio_double.simulator import CallSimulator

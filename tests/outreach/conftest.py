@@ -173,7 +173,3 @@ def events(case_id: int, kind: str | None = None) -> list[CaseEvent]:
 
 def messages_to(rest_messages: list[dict[str, Any]], number: str) -> list[str]:
     return [message["body"] for message in rest_messages if message["to"] == number]
-
-
-# The phone: Twilio's side of calls, played by the simulator against the app (tests/ivr).
-from tests.ivr.conftest import make_phone, phone, signed_post  # noqa: E402, F401

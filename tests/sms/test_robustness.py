@@ -9,8 +9,8 @@ from flask import Flask
 
 from outreach.models import InboundMessage
 from sms.reading import STORED_BODY_LIMIT
-from tests.conftest import ACCOUNT_SID, HOTLINE_NUMBER, PUBLIC_URL
-from tests.sms.conftest import Poster, sign
+from tests.conftest import ACCOUNT_SID, HOTLINE_NUMBER, PUBLIC_URL, sign
+from tests.sms.conftest import Poster
 from tests.sms.helpers import RESIDENT, all_cases, count, events, messages, text
 from twilio_double.simulator import CallSimulator
 
@@ -138,7 +138,6 @@ def test_unsigned_or_wrongly_signed_texts_are_refused(app: Flask, signed_post: P
 
 def test_a_text_signed_for_another_body_is_refused(app: Flask, signed_post: Poster) -> None:
     from tests.conftest import PUBLIC_URL
-    from tests.sms.conftest import sign
 
     signature = sign(PUBLIC_URL + "/sms/incoming", form(Body="电梯坏了"))
     assert signed_post(form(Body="STOP"), signature=signature).status_code == 403
