@@ -12,14 +12,16 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from hotline import models, redaction  # noqa: F401 - models: every table registered
+from hotline import models, redaction, telephony  # noqa: F401 - models: every table registered
 from hotline.celery_app import celery_init_app
 from hotline.config import Settings
 from hotline.db import db
 from hotline.settings import EXTENSION_KEY
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, *, telephony_adapter: telephony.Telephony | None = None
+) -> Flask:
     settings = settings or Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     redaction.install()
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = settings
     db.init_app(app)
     celery_init_app(app, settings)
+    telephony.init_app(app, settings, telephony_adapter)
     _init_workspace(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(HTTPException, json_error)

@@ -39,7 +39,7 @@ from hotline.clock import now
 from hotline.db import db, moved_one_row
 from hotline.redaction import mask_phone
 from hotline.settings import current_settings
-from hotline.twilio_gateway import TwilioGateway, TwilioNotConfigured, is_definitive_refusal
+from hotline.telephony import TelephonyNotConfigured, TelephonyRefused, current_telephony
 from ivr.prompts import catalogue, supported_locale
 from outreach import schedule
 from outreach.models import (
@@ -344,9 +344,7 @@ def _adopt_placed_call(follow_up: FollowUp, since: datetime) -> bool:
     contact = contact_of(follow_up.case)
     if not contact.phone:
         return False
-    placed = TwilioGateway(current_settings()).calls_to_since(
-        contact.phone, since - RECONCILE_SLACK
-    )
+    placed = current_telephony().calls_to_since(contact.phone, since - RECONCILE_SLACK)
     sids = [call.sid for call in placed]
     known = set(db.session.scalars(select(FollowUp.call_sid).where(FollowUp.call_sid.in_(sids))))
     fresh = [sid for sid in sids if sid not in known]
@@ -430,10 +428,10 @@ def _place_call(follow_up: FollowUp, contact: Contact) -> str:
     settings = current_settings()
     url = f"{settings.public_url}/ivr/survey/{follow_up.id}"
     try:
-        sid = TwilioGateway(settings).place_call(contact.phone, url, url + "/status")
+        sid = current_telephony().place_call(contact.phone, url, url + "/status")
     except Exception as error:
         follow_up.last_error = str(error)[:500]
-        if is_definitive_refusal(error) or isinstance(error, TwilioNotConfigured):
+        if isinstance(error, TelephonyRefused | TelephonyNotConfigured):
             follow_up.attempts += 1
             return _record_outcome(follow_up, "failed", answered=False)
         # Twilio may or may not have the call: keep the lease; after it, reconcile.
@@ -608,5 +606,5 @@ def check_call_outcome(follow_up_id: int) -> str:
     follow_up = db.session.get(FollowUp, follow_up_id)
     if follow_up is None or follow_up.status != S.AWAITING or not follow_up.call_sid:
         return ""
-    call = TwilioGateway(current_settings()).fetch_call(follow_up.call_sid)
+    call = current_telephony().fetch_call(follow_up.call_sid)
     return note_call_outcome(follow_up_id, call.sid, call.status, call.answered_by or "")

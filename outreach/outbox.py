@@ -23,8 +23,12 @@ from cases.services import add_event
 from hotline.clock import now
 from hotline.db import db, moved_one_row
 from hotline.redaction import mask_phone
-from hotline.settings import current_settings
-from hotline.twilio_gateway import TwilioGateway, TwilioNotConfigured, is_definitive_refusal
+from hotline.telephony import (
+    Telephony,
+    TelephonyNotConfigured,
+    TelephonyRefused,
+    current_telephony,
+)
 from outreach.models import OutboundMessage, OutboundStatus
 
 log = logging.getLogger(__name__)
@@ -90,12 +94,10 @@ def send(message_id: int) -> OutboundStatus | None:
     db.session.refresh(message)
     if opted_out(message.to_phone):
         return _finish(message, OutboundStatus.SUPPRESSED, reason="opted_out")
-    gateway = TwilioGateway(current_settings())
+    telephony = current_telephony()
     try:
-        sid = _already_sent(gateway, message) if earlier_attempts else None
-        sid = sid or gateway.send_sms(message.to_phone, message.body)
-        if sid is None:
-            raise TwilioNotConfigured("Twilio is not configured")
+        sid = _already_sent(telephony, message) if earlier_attempts else None
+        sid = sid or telephony.send_sms(message.to_phone, message.body)
     except Exception as error:
         return _failed_attempt(message, error)
     message.message_sid = sid
@@ -103,9 +105,9 @@ def send(message_id: int) -> OutboundStatus | None:
     return _finish(message, OutboundStatus.SENT)
 
 
-def _already_sent(gateway: TwilioGateway, message: OutboundMessage) -> str | None:
+def _already_sent(telephony: Telephony, message: OutboundMessage) -> str | None:
     """A previous attempt may have reached Twilio (worker killed, timeout, 5xx): ask first."""
-    sid = gateway.message_sent_since(
+    sid = telephony.message_sent_since(
         message.to_phone, message.body, message.created_at - RECONCILE_SLACK
     )
     if sid is None:
@@ -123,7 +125,7 @@ def _already_sent(gateway: TwilioGateway, message: OutboundMessage) -> str | Non
 
 def _failed_attempt(message: OutboundMessage, error: Exception) -> OutboundStatus:
     message.last_error = str(error)[:500]
-    if is_definitive_refusal(error) or isinstance(error, TwilioNotConfigured):
+    if isinstance(error, TelephonyRefused | TelephonyNotConfigured):
         return _finish(message, OutboundStatus.FAILED, error=message.last_error)
     if message.attempts >= MAX_SEND_ATTEMPTS:
         return _finish(message, OutboundStatus.FAILED, error=message.last_error)

@@ -18,8 +18,7 @@ from cases.models import Case, CaseEvent, CaseStatus
 from cases.services import add_event
 from hotline.clock import now
 from hotline.db import db, moved_one_row
-from hotline.settings import current_settings
-from hotline.twilio_gateway import TwilioGateway
+from hotline.telephony import current_telephony
 from workspace.i18n import FALLBACK, LOCALES, catalogue
 
 log = logging.getLogger(__name__)
@@ -127,7 +126,7 @@ def notify_supervisors(case_id: int) -> None:
     if case is None or case.escalated_at is None or _already_notified(case):
         return
     recipients = supervisors()
-    gateway = TwilioGateway(current_settings())
+    gateway = current_telephony()
     for user in recipients:
         gateway.send_sms(user.phone, escalation_text(case, user.language))
     if not recipients:

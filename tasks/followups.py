@@ -15,7 +15,7 @@ import speech
 from cases.services import add_event
 from hotline.db import db
 from hotline.settings import current_settings
-from hotline.twilio_gateway import RecordingDownloadError, TwilioGateway
+from hotline.telephony import RecordingDownloadError, current_telephony
 from outreach import dispatcher, outbox, schedule
 from outreach.models import SurveyResponse
 from outreach.survey import COMMENT_QUEUED
@@ -65,7 +65,7 @@ def transcribe_survey_comment(self: Task, response_id: int) -> None:
         return
     settings = current_settings()
     try:
-        downloaded = TwilioGateway(settings).download_recording(
+        downloaded = current_telephony().download_recording(
             response.comment_recording_sid, settings.data_dir / "recordings"
         )
     except RecordingDownloadError as error:

@@ -12,7 +12,7 @@ from cases.services import add_event
 from hotline.db import db
 from hotline.redaction import mask_phone
 from hotline.settings import current_settings
-from hotline.twilio_gateway import TwilioGateway
+from hotline.telephony import current_telephony
 from ivr.prompts import catalogue, supported_locale
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def send_case_number_sms(case_id: int) -> None:
         return
     settings = current_settings()
     prompts = catalogue(supported_locale(case.locale, settings.default_locale))
-    sid = TwilioGateway(settings).send_sms(
+    sid = current_telephony().send_sms(
         case.phone, prompts.text("case_number_sms", number=case.number)
     )
     add_event(case, "case_number_sms", message_sid=sid)
@@ -58,7 +58,7 @@ def alert_on_duty_staff(case_id: int, words: list[str]) -> None:
     body = prompts.text(
         key, number=case.number, phone=case.phone or "?", name=name, words="、".join(words)
     )
-    gateway = TwilioGateway(settings)
+    gateway = current_telephony()
     for number in settings.on_duty_numbers:
         gateway.send_sms(number, body)
     if not settings.on_duty_numbers:

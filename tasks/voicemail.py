@@ -21,7 +21,7 @@ from cases.triage import triage
 from hotline.clock import now
 from hotline.db import db
 from hotline.settings import current_settings
-from hotline.twilio_gateway import RecordingDownloadError, TwilioGateway
+from hotline.telephony import RecordingDownloadError, current_telephony
 from tasks import dispatch
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def transcribe_recording(self: Task, recording_id: int) -> None:
     db.session.commit()
     settings = current_settings()
     try:
-        downloaded = TwilioGateway(settings).download_recording(
+        downloaded = current_telephony().download_recording(
             recording.recording_sid, settings.data_dir / "recordings"
         )
     except RecordingDownloadError as error:

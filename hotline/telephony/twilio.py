@@ -1,4 +1,4 @@
-"""The one place that talks to Twilio's REST API: texts, calls and recording downloads.
+"""The Twilio adapter of the telephony port: texts, calls and recording downloads.
 
 Tests point it at a local double of the API with TWILIO_API_BASE_URL; nothing else changes.
 """
@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +20,13 @@ from twilio.rest import Client
 
 from hotline.config import Settings
 from hotline.redaction import mask_phone
+from hotline.telephony.port import (
+    DownloadedRecording,
+    PlacedCall,
+    RecordingDownloadError,
+    TelephonyNotConfigured,
+    TelephonyRefused,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,42 +38,9 @@ RECONCILE_LOOKBACK = 50  # newest calls or texts to one number searched when rec
 _CHUNK = 64 * 1024
 
 
-class TwilioNotConfigured(Exception):
-    """No account, token or hotline number: nothing can be sent or placed."""
+class TwilioTelephony:
+    """The real carrier, through the `twilio` library; built once per process."""
 
-
-@dataclass(frozen=True)
-class PlacedCall:
-    """What reconciliation needs to know of a call Twilio has."""
-
-    sid: str
-    status: str
-    created_at: datetime | None
-    answered_by: str | None = None
-
-
-def is_definitive_refusal(error: Exception) -> bool:
-    """Twilio said no for good (bad number, bad request): nothing was created, retrying won't help.
-
-    A 5xx, a 429 or a timeout is different: the call or text may or may not exist.
-    """
-    return (
-        isinstance(error, TwilioRestException) and 400 <= error.status < 500 and error.status != 429
-    )
-
-
-class RecordingDownloadError(Exception):
-    """The recording could not be fetched (yet): worth retrying."""
-
-
-@dataclass(frozen=True)
-class DownloadedRecording:
-    path: Path
-    content_type: str
-    size: int
-
-
-class TwilioGateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._client: Client | None = None
@@ -88,13 +62,19 @@ class TwilioGateway:
             self._client = client
         return self._client
 
-    def send_sms(self, to: str, body: str) -> str | None:
-        """Send a text; returns Twilio's message SID, or None when Twilio is not configured."""
+    def _require_configuration(self) -> None:
         if not self.configured or not self.settings.hotline_number:
-            log.warning("Twilio is not configured; text to %s not sent", mask_phone(to))
-            return None
-        message = self.client.messages.create(to=to, from_=self.settings.hotline_number, body=body)
-        return message.sid
+            raise TelephonyNotConfigured(
+                "Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, HOTLINE_NUMBER)"
+            )
+
+    def send_sms(self, to: str, body: str) -> str:
+        self._require_configuration()
+        with _refusals():
+            message = self.client.messages.create(
+                to=to, from_=self.settings.hotline_number, body=body
+            )
+        return str(message.sid)
 
     def place_call(
         self,
@@ -104,29 +84,24 @@ class TwilioGateway:
         status_callback_events: Sequence[str] = ("completed",),
         machine_detection: str = "Enable",
     ) -> str:
-        """Dial `to`; Twilio fetches TwiML from `url` when answered. Returns the call SID."""
-        if not self.configured or not self.settings.hotline_number:
-            raise TwilioNotConfigured("Twilio is not configured; no call can be placed")
-        call = self.client.calls.create(
-            to=to,
-            from_=self.settings.hotline_number,
-            url=url,
-            method="POST",
-            status_callback=status_callback,
-            status_callback_method="POST",
-            status_callback_event=list(status_callback_events),
-            machine_detection=machine_detection,
-        )
+        self._require_configuration()
+        with _refusals():
+            call = self.client.calls.create(
+                to=to,
+                from_=self.settings.hotline_number,
+                url=url,
+                method="POST",
+                status_callback=status_callback,
+                status_callback_method="POST",
+                status_callback_event=list(status_callback_events),
+                machine_detection=machine_detection,
+            )
         log.info("call %s placed to %s", call.sid, mask_phone(to))
         return str(call.sid)
 
     def calls_to_since(self, to: str, since: datetime) -> list[PlacedCall]:
-        """Calls from the hotline's number to `to` that Twilio created at or after `since`.
-
-        Used when a worker died between asking Twilio for a call and noting its SID: Twilio's
-        list is newest first, and calls not yet dialled have no start time, so we filter on
-        the creation time ourselves.
-        """
+        """Twilio's list is newest first, and calls not yet dialled have no start time, so
+        we filter on the creation time ourselves."""
         calls = self.client.calls.list(
             to=to, from_=self.settings.hotline_number, limit=RECONCILE_LOOKBACK
         )
@@ -141,7 +116,6 @@ class TwilioGateway:
         return PlacedCall(str(call.sid), str(call.status), call.date_created, call.answered_by)
 
     def message_sent_since(self, to: str, body: str, since: datetime) -> str | None:
-        """The SID of a text with this body already sent to `to` since `since`, if any."""
         messages = self.client.messages.list(
             to=to, from_=self.settings.hotline_number, limit=RECONCILE_LOOKBACK
         )
@@ -159,7 +133,6 @@ class TwilioGateway:
         )
 
     def download_recording(self, recording_sid: str, directory: Path) -> DownloadedRecording:
-        """Stream the recording to a file in `directory`, replacing any earlier copy atomically."""
         directory.mkdir(parents=True, exist_ok=True)
         try:
             response = requests.get(
@@ -182,6 +155,17 @@ class TwilioGateway:
         if size == 0:
             raise RecordingDownloadError("Twilio sent an empty (0-byte) recording")
         return DownloadedRecording(target, content_type, size)
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A 4xx other than 429 means Twilio created nothing and never will: say so for good."""
+    try:
+        yield
+    except TwilioRestException as error:
+        if 400 <= error.status < 500 and error.status != 429:
+            raise TelephonyRefused(str(error)) from error
+        raise
 
 
 def _extension(content_type: str) -> str:

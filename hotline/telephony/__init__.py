@@ -1,0 +1,46 @@
+"""The phone carrier behind a port: chosen by settings, built once per process, found via the app.
+
+init_app(app, settings)   # in the app factory
+current_telephony()       # anywhere with an app context: tasks, webhooks, pages
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from hotline.config import Settings
+from hotline.telephony.port import (
+    DownloadedRecording,
+    PlacedCall,
+    RecordingDownloadError,
+    Telephony,
+    TelephonyNotConfigured,
+    TelephonyRefused,
+)
+from hotline.telephony.twilio import TwilioTelephony
+
+__all__ = [
+    "DownloadedRecording",
+    "PlacedCall",
+    "RecordingDownloadError",
+    "Telephony",
+    "TelephonyNotConfigured",
+    "TelephonyRefused",
+    "current_telephony",
+    "init_app",
+]
+EXTENSION_KEY = "hotline.telephony"
+
+
+def build(settings: Settings) -> Telephony:
+    return TwilioTelephony(settings)
+
+
+def init_app(app: Flask, settings: Settings, telephony: Telephony | None = None) -> None:
+    """Tests may hand in their own adapter; otherwise the settings choose."""
+    app.extensions[EXTENSION_KEY] = telephony or build(settings)
+
+
+def current_telephony() -> Telephony:
+    telephony: Telephony = current_app.extensions[EXTENSION_KEY]
+    return telephony

@@ -1,0 +1,80 @@
+"""The telephony port: what the hotline asks of a phone carrier, whoever the carrier is.
+
+Adapters: `hotline.telephony.twilio` (the real twilio client; tests point it at the local REST
+double) and `hotline.telephony.local` (the embedded default's local line, which keeps every
+call and text in the database instead of reaching a phone network).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+
+class TelephonyNotConfigured(Exception):
+    """No account, token or hotline number: nothing can be sent or placed."""
+
+
+class TelephonyRefused(Exception):
+    """The carrier said no for good (bad number, bad request): nothing was created.
+
+    Any other exception from an adapter (timeout, 5xx, 429) is uncertain: the call or text may
+    or may not exist, and the caller reconciles before trying again.
+    """
+
+
+class RecordingDownloadError(Exception):
+    """The recording could not be fetched (yet): worth retrying."""
+
+
+@dataclass(frozen=True)
+class PlacedCall:
+    """What reconciliation needs to know of a call the carrier has."""
+
+    sid: str
+    status: str
+    created_at: datetime | None
+    answered_by: str | None = None
+
+
+@dataclass(frozen=True)
+class DownloadedRecording:
+    path: Path
+    content_type: str
+    size: int
+
+
+class Telephony(Protocol):
+    """Place calls, send texts, look them up again, download recordings."""
+
+    def send_sms(self, to: str, body: str) -> str:
+        """Send a text; returns the carrier's message id."""
+        ...
+
+    def place_call(
+        self,
+        to: str,
+        url: str,
+        status_callback: str,
+        status_callback_events: Sequence[str] = ("completed",),
+        machine_detection: str = "Enable",
+    ) -> str:
+        """Dial `to`; the carrier fetches TwiML from `url` when answered. Returns the call id."""
+        ...
+
+    def calls_to_since(self, to: str, since: datetime) -> list[PlacedCall]:
+        """Calls from the hotline to `to` created at or after `since` (newest first)."""
+        ...
+
+    def fetch_call(self, sid: str) -> PlacedCall: ...
+
+    def message_sent_since(self, to: str, body: str, since: datetime) -> str | None:
+        """The id of a text with this body already sent to `to` since `since`, if any."""
+        ...
+
+    def download_recording(self, recording_sid: str, directory: Path) -> DownloadedRecording:
+        """Store the recording in `directory`, replacing any earlier copy atomically."""
+        ...
