@@ -60,11 +60,11 @@ def hotline_env(data_dir: Path, database_url: str, rest: TwilioRestDouble) -> di
 
 def note_voicemail(rest: TwilioRestDouble, path: Path, index: int) -> int:
     """What the IVR's webhooks leave behind for one message: call, case, ready recording."""
-    from cases import services
+    from cases import intake, services
 
     call = services.record_call(f"CA{index:032d}", f"+8210{index:08d}", "+8210", "inbound", "ko-KR")
     sid = rest.add_recording(call.call_sid, path)
-    _, recording, _ = services.case_for_recording(sid, call.call_sid, "ko-KR")
+    _, recording, _ = intake.case_for_recording(sid, call.call_sid, "ko-KR")
     services.note_recording_status(recording, "completed", "10")
     return recording.id
 

@@ -9,19 +9,15 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from cases.deadlines import deadline_for
 from cases.models import (
     Call,
     Case,
     CaseEvent,
-    CaseSource,
     CaseStatus,
     Recording,
     RecordingStatus,
     Resident,
-    Urgency,
 )
-from hotline.clock import now
 from hotline.db import db
 
 log = logging.getLogger(__name__)
@@ -40,7 +36,7 @@ def add_event(case: Case, kind: str, actor: str = "system", **detail: Any) -> Ca
     return event
 
 
-def _insert_or_get(make: Callable[[], T], lookup: Callable[[], T | None]) -> tuple[T, bool]:
+def insert_or_get(make: Callable[[], T], lookup: Callable[[], T | None]) -> tuple[T, bool]:
     """Insert and commit; when a unique constraint says it exists already, return that row.
 
     Twilio retries webhooks, and two of them may race: the constraint decides who wins.
@@ -76,7 +72,7 @@ def record_call(call_sid: str, from_phone: str, to_phone: str, direction: str, l
         db.session.add(call)
         return call
 
-    call, _ = _insert_or_get(
+    call, _ = insert_or_get(
         make, lambda: db.session.scalar(select(Call).where(Call.call_sid == call_sid))
     )
     return call
@@ -84,67 +80,6 @@ def record_call(call_sid: str, from_phone: str, to_phone: str, direction: str, l
 
 def find_call(call_sid: str) -> Call | None:
     return db.session.scalar(select(Call).where(Call.call_sid == call_sid)) if call_sid else None
-
-
-def _new_case(call: Call | None, source: CaseSource, locale: str, **fields: Any) -> Case:
-    resident = call.resident if call else None
-    urgency = fields.pop("urgency", Urgency.NORMAL)
-    case = Case(
-        urgency=urgency,
-        deadline_at=deadline_for(urgency, now()),
-        grid=resident.grid if resident else "",
-        building=resident.building if resident else "",
-        source=source,
-        phone=call.from_phone if call else "",
-        locale=call.locale if call else locale,
-        resident=resident,
-        call=call,
-        **fields,
-    )
-    db.session.add(case)
-    return case
-
-
-def case_for_recording(
-    recording_sid: str, call_sid: str, default_locale: str
-) -> tuple[Case, Recording, bool]:
-    """The case holding this recording, opened on first sight: idempotent on the RecordingSid."""
-
-    def lookup() -> Recording | None:
-        return db.session.scalar(select(Recording).where(Recording.recording_sid == recording_sid))
-
-    existing = lookup()
-    if existing is not None:
-        return existing.case, existing, False
-    call = find_call(call_sid)
-    # A message left after an unanswered emergency call belongs to that emergency's case.
-    emergency = _emergency_case_without_recording(call)
-
-    def make() -> Recording:
-        case = emergency or _new_case(call, CaseSource.VOICEMAIL, default_locale)
-        recording = Recording(recording_sid=recording_sid, call_sid=call_sid, case=case)
-        db.session.add(recording)
-        add_event(case, "case_opened", source="voicemail", recording_sid=recording_sid)
-        if call is None:
-            add_event(case, "unknown_call", call_sid=call_sid)
-        return recording
-
-    recording, created = _insert_or_get(make, lookup)
-    return recording.case, recording, created
-
-
-def _emergency_case_without_recording(call: Call | None) -> Case | None:
-    if call is None:
-        return None
-    return db.session.scalar(
-        select(Case)
-        .outerjoin(Recording)
-        .where(
-            Case.call_id == call.id,
-            Case.source == CaseSource.EMERGENCY_CALL,
-            Recording.id.is_(None),
-        )
-    )
 
 
 def note_recording_status(recording: Recording, status: str, duration: str) -> None:
@@ -166,22 +101,6 @@ def _seconds(text: str) -> float | None:
         return max(0.0, float(text))
     except ValueError:
         return None
-
-
-def open_emergency_case(call: Call) -> tuple[Case, bool]:
-    """One emergency case per call, however many times the caller presses 9."""
-    existing = db.session.scalar(
-        select(Case).where(Case.call_id == call.id, Case.source == CaseSource.EMERGENCY_CALL)
-    )
-    if existing is not None:
-        return existing, False
-    case = _new_case(call, CaseSource.EMERGENCY_CALL, call.locale, urgency=Urgency.EMERGENCY)
-    add_event(case, "case_opened", source="emergency_call")
-    from cases.routing import route_new_case  # routing builds on these services
-
-    route_new_case(case)
-    db.session.commit()
-    return case, True
 
 
 def latest_open_case(phone: str) -> Case | None:

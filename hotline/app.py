@@ -12,7 +12,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from hotline import models, redaction, telephony  # noqa: F401 - models: every table registered
+import outreach
+from hotline import redaction, telephony
 from hotline.celery_app import celery_init_app
 from hotline.config import Settings
 from hotline.db import db
@@ -40,6 +41,7 @@ def create_app(
     db.init_app(app)
     celery_init_app(app, settings)
     telephony.init_app(app, settings, telephony_adapter)
+    outreach.init_app(app)
     _init_workspace(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(HTTPException, json_error)

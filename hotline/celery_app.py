@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery
 from flask import Flask
 
 from hotline.config import Settings
+from hotline.jobs import HotlineTask, beat_schedule
 
+# Where the tasks live; each declares its own periodic jobs (hotline.jobs.periodic).
+TASK_MODULES = ["tasks.voicemail", "tasks.escalation", "tasks.followups"]
 SPEECH_QUEUE = "speech"
 DEFAULT_QUEUE = "celery"
 
@@ -34,12 +37,8 @@ def _poll_sqlite_broker_often(broker_url: str) -> None:
 def celery_init_app(app: Flask, settings: Settings) -> Celery:
     _poll_sqlite_broker_often(settings.broker_url)
 
-    class FlaskTask(Task):
-        def __call__(self, *args: Any, **kwargs: Any) -> Any:
-            with app.app_context():
-                return self.run(*args, **kwargs)
-
-    celery_app = Celery(app.name, task_cls=FlaskTask)
+    task_class = type("AppTask", (HotlineTask,), {"flask_app": app})
+    celery_app = Celery(app.name, task_cls=task_class)
     celery_app.conf.update(
         broker_url=settings.broker_url,
         broker_connection_retry_on_startup=True,
@@ -54,28 +53,11 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
         timezone=settings.timezone,
         task_routes={"tasks.voicemail.transcribe_recording": {"queue": SPEECH_QUEUE}},
         task_default_queue=DEFAULT_QUEUE,
-        beat_schedule={
-            "requeue-stalled-recordings": {
-                "task": "tasks.voicemail.requeue_stalled_recordings",
-                "schedule": 60.0,
-            },
-            "escalate-overdue-cases": {
-                "task": "tasks.escalation.escalate_overdue_cases",
-                "schedule": 60.0,
-            },
-            # Follow-ups live in the database: beat reads what is due, claims and places it.
-            "dispatch-follow-ups": {
-                "task": "tasks.followups.dispatch_follow_ups",
-                "schedule": 15.0,
-            },
-            "schedule-progress-updates": {
-                "task": "tasks.followups.schedule_progress_updates",
-                "schedule": 3600.0,
-            },
-        },
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
-        include=["tasks.voicemail", "tasks.notify", "tasks.escalation", "tasks.followups"],
+        include=TASK_MODULES,
     )
     celery_app.set_default()
+    celery_app.loader.import_default_modules()  # the tasks, and the periodic jobs they declare
+    celery_app.conf.beat_schedule = beat_schedule()
     app.extensions["celery"] = celery_app
     return celery_app

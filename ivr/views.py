@@ -13,13 +13,15 @@ import re
 from flask import Blueprint, Response, abort, request, send_file
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
-from cases import services
+from cases import intake, services
 from cases.models import Call, Case
 from hotline import clock
+from hotline.db import db
 from hotline.settings import current_settings
 from hotline.twilio_signature import twilio_signed
 from ivr.prompts import supported_locale
 from ivr.voice import Voice, recorded_prompt_path
+from outreach import notices
 from tasks import dispatch
 
 log = logging.getLogger(__name__)
@@ -242,9 +244,7 @@ def person_done() -> Response:
 
 def _answer_emergency(response: VoiceResponse, voice: Voice, call: Call | None) -> None:
     if call is not None:
-        case, created = services.open_emergency_case(call)
-        if created:
-            dispatch.alert_on_duty(case.id)
+        intake.open_emergency_case(call)  # on-duty staff are texted as it opens
     if not current_settings().on_duty_numbers:
         log.error("emergency call but HOTLINE_ON_DUTY_NUMBERS is empty")
         _add_record(response, voice, "emergency_unanswered")
@@ -274,11 +274,12 @@ def recorded() -> Response:
     call = _call()
     voice = _voice(call)
     response = VoiceResponse()
-    case, _, created = services.case_for_recording(
+    case, _, created = intake.case_for_recording(
         _recording_sid(), call.call_sid if call else "", voice.locale
     )
     if created:
-        dispatch.case_number_sms(case.id)
+        notices.text_case_number(case)
+        db.session.commit()
     if request.form.get("Digits") != "hangup":
         voice.say(response, "case_number", digits=voice.prompts.digits(case.number))
         response.hangup()
@@ -290,7 +291,7 @@ def recorded() -> Response:
 def recording_status() -> Response:
     """Twilio says the recording is ready: note it durably, then let a worker transcribe it."""
     settings = current_settings()
-    case, recording, created = services.case_for_recording(
+    case, recording, created = intake.case_for_recording(
         _recording_sid(), request.form.get("CallSid", "").strip(), settings.default_locale
     )
     services.note_recording_status(
@@ -299,7 +300,8 @@ def recording_status() -> Response:
         duration=request.form.get("RecordingDuration", ""),
     )
     if created:
-        dispatch.case_number_sms(case.id)
+        notices.text_case_number(case)
+        db.session.commit()
     dispatch.transcription(recording.id)
     return Response(status=204)
 

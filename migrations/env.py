@@ -5,11 +5,17 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import hotline.models  # noqa: F401 - registers the tables on Base.metadata
+from accounts.models import User
+from cases.models import Case
 from cases.search import is_search_index
 from hotline.config import Settings
 from hotline.db import Base
+from hotline.jobs import JobLock
+from outreach.models import FollowUp
 
+# One model of each package that owns tables: importing it puts that package's tables on
+# Base.metadata, which autogenerate and `alembic check` compare with the database.
+TABLE_OWNERS = (User, Case, FollowUp, JobLock)
 config = context.config
 target_metadata = Base.metadata
 

@@ -1,2 +1,19 @@
 """Closing the loop: follow-ups (survey calls, progress updates, visits), the text outbox,
 the SMS line's inbound messages and the residents' survey answers."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from cases.intake import emergency_raised
+from cases.lifecycle import status_changed
+from outreach import notices, schedule
+
+
+def init_app(app: Flask) -> None:
+    """Connect outreach to what happens to cases: resolved -> survey, emergency -> alerts.
+
+    Blinker keeps one connection per receiver, so building several apps connects once.
+    """
+    status_changed.connect(schedule.on_status_changed)
+    emergency_raised.connect(notices.on_emergency)

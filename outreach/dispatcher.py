@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from accounts.models import Role, User
+from accounts.directory import grid_workers, supervisors
 from cases.models import Case, CaseStatus
 from cases.services import add_event
 from hotline.clock import now
@@ -513,7 +513,7 @@ def _visit(follow_up: FollowUp, contact: Contact, moment: datetime) -> str:
     if _wait_for_window(follow_up, moment, None):
         return "waiting"
     case = follow_up.case
-    workers = grid_workers(case.grid) or _supervisors()
+    workers = grid_workers(case.grid) or supervisors()
     for user in workers:
         words = catalogue(supported_locale(user.language, current_settings().default_locale))
         body = words.text(
@@ -532,29 +532,6 @@ def _visit(follow_up: FollowUp, contact: Contact, moment: datetime) -> str:
         grid=case.grid,
         assigned_to=[user.name for user in workers],
     )
-
-
-def grid_workers(grid: str) -> list[User]:
-    if not grid:
-        return []
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(
-                User.role == Role.GRID_WORKER,
-                User.grid == grid,
-                User.active.is_(True),
-                User.phone != "",
-            )
-            .order_by(User.id)
-        )
-    )
-
-
-def _supervisors() -> list[User]:
-    from tasks.escalation import supervisors
-
-    return supervisors()
 
 
 # ------------------------------------------------------------------ outcomes (webhook)

@@ -3,8 +3,9 @@
 A text to someone who opted out is kept as `suppressed` (the timeline shows it was not sent),
 never sent; opting out between queueing and sending is checked again at send time.
 
-Sending exactly once: the dispatcher (outreach.dispatcher) claims a due QUEUED row as SENDING
-and publishes `tasks.followups.send_text`. The task takes a lease on the row (moves `due_at`
+Sending exactly once: a text due now is claimed (SENDING) by whoever queues it, and a later
+or retried one by the dispatcher (outreach.dispatcher); either publishes
+`tasks.followups.send_text` after commit. The task takes a lease on the row (moves `due_at`
 from the past to now + SEND_LEASE with a conditional UPDATE), so a duplicate task finds the
 lease held and does nothing. A worker killed after Twilio took the text but before we noted
 its SID leaves the lease to expire; the next task first asks Twilio whether that text already
@@ -22,6 +23,7 @@ from cases.models import Case, Resident
 from cases.services import add_event
 from hotline.clock import now
 from hotline.db import db, moved_one_row
+from hotline.jobs import publish
 from hotline.redaction import mask_phone
 from hotline.telephony import (
     Telephony,
@@ -45,6 +47,9 @@ def opted_out(phone: str) -> bool:
     )
 
 
+SEND_TEXT_TASK = "tasks.followups.send_text"
+
+
 def queue_sms(
     to_phone: str,
     body: str,
@@ -52,17 +57,30 @@ def queue_sms(
     case: Case | None = None,
     due_at: datetime | None = None,
 ) -> OutboundMessage:
+    """One text to one recipient, in the caller's transaction: every text the hotline sends.
+
+    A text due now is claimed at once and its send task published when the transaction
+    commits; a later one waits for the dispatcher. If the publish is lost (broker down), the
+    dispatcher's stale sweep sends it once the broker is back.
+    """
+    moment = now()
     message = OutboundMessage(
         to_phone=to_phone,
         body=body,
         purpose=purpose,
         case_id=case.id if case is not None else None,
-        due_at=due_at or now(),
+        due_at=due_at or moment,
         status=OutboundStatus.SUPPRESSED if opted_out(to_phone) else OutboundStatus.QUEUED,
     )
     db.session.add(message)
-    if case is not None and message.status == OutboundStatus.SUPPRESSED:
-        add_event(case, "sms_suppressed", purpose=purpose, reason="opted_out")
+    if message.status == OutboundStatus.SUPPRESSED:
+        if case is not None:
+            add_event(case, "sms_suppressed", purpose=purpose, reason="opted_out")
+        return message
+    if message.due_at <= moment:
+        message.status = OutboundStatus.SENDING  # claimed by us, as the dispatcher would
+        db.session.flush()
+        publish(SEND_TEXT_TASK, message.id)
     return message
 
 

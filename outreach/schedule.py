@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, or_, select
 
-from cases.lifecycle import status_changed
 from cases.models import Case, CaseStatus, Resident
 from cases.services import add_event
 from hotline.clock import now
@@ -170,9 +169,6 @@ def on_status_changed(case: Case, previous: CaseStatus, to: CaseStatus, **_: Any
         schedule_survey(case)
     elif to in (CaseStatus.REOPENED, CaseStatus.CLOSED):
         cancel_surveys(case, f"case_{to.value}")
-
-
-status_changed.connect(on_status_changed)
 
 
 def _short(text: str) -> str:

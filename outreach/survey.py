@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from accounts.directory import supervisors
 from cases.lifecycle import transition
 from cases.models import Case, CaseStatus, Satisfaction
 from cases.services import add_event
@@ -84,8 +85,6 @@ def _reopen_and_escalate(case: Case) -> None:
 def notify_not_satisfied(case: Case) -> int:
     """Texts to every supervisor and to the assignee, in their language; none holds the
     resident's number. The family hears that the case is being worked on again."""
-    from tasks.escalation import supervisors  # tasks import outreach, not the reverse
-
     default = current_settings().default_locale
     assignee = case.assignee.name if case.assignee else "-"
     recipients = {user.phone: user for user in supervisors()}

@@ -25,9 +25,8 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 
-from cases.deadlines import deadline_for
+from cases.intake import Intake, apply_triage, open_case
 from cases.models import (
-    URGENCY_PRIORITY,
     Case,
     CaseSource,
     CaseStatus,
@@ -35,9 +34,7 @@ from cases.models import (
     Satisfaction,
     Urgency,
 )
-from cases.routing import route_new_case
 from cases.services import add_event, case_by_number, latest_open_case
-from cases.triage import OTHER, triage
 from hotline.db import db, moved_one_row
 from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, InboundMessage
 from outreach.survey import KEYPAD_ANSWERS, record_answer
@@ -85,7 +82,6 @@ class Handled:
     reply: str | None = None
     case: Case | None = None
     detail: dict[str, Any] = field(default_factory=dict)  # more for its sms_received event
-    alert_words: list[str] | None = None  # an emergency: alert on-duty staff after commit
 
 
 def handle(context: Context) -> Handled:
@@ -291,60 +287,33 @@ def _triage_locale(context: Context, text: str) -> str:
 
 
 def _open_case(context: Context) -> Handled:
-    text, resident, moment = context.text.body, context.resident, context.moment
-    guess = triage(text, _triage_locale(context, text))
-    case = Case(
-        source=CaseSource.SMS,
-        phone=context.text.from_phone,
-        locale=context.locale,
-        resident=resident,
-        transcript=text,
-        machine_transcript=text,
-        category=guess.category,
-        urgency=guess.urgency,
-        deadline_at=deadline_for(guess.urgency, moment, guess.category),
-        grid=resident.grid if resident else "",
-        building=resident.building if resident else "",
-        created_at=moment,
+    text = context.text.body
+    case = open_case(
+        Intake(
+            CaseSource.SMS,
+            context.locale,
+            phone=context.text.from_phone,
+            resident=context.resident,
+            text=text,
+            triage_locale=_triage_locale(context, text),
+            opened_at=context.moment,
+            detail={"message_sid": context.text.message_sid},
+        )
     )
-    db.session.add(case)
-    add_event(
-        case,
-        "case_opened",
-        source="sms",
-        message_sid=context.text.message_sid,
-        category=guess.category,
-        urgency=guess.urgency.value,
-        matched=list(guess.matched),
-    )
-    route_new_case(case)
-    db.session.flush()  # the case number is its id
-    emergency = guess.urgency == Urgency.EMERGENCY
-    key = "case_opened_emergency" if emergency else "case_opened"
-    alert = list(guess.matched[:3]) if emergency else None
-    return Handled("new_case", context.replies.text(key, number=case.number), case, {}, alert)
+    key = "case_opened_emergency" if case.urgency == Urgency.EMERGENCY else "case_opened"
+    return Handled("new_case", context.replies.text(key, number=case.number), case)
 
 
 def _add_to_case(context: Context, case: Case) -> Handled:
     """More words for the case: appended to its transcript; triage may only sharpen."""
     case.transcript = f"{case.transcript}\n{context.text.body}".strip()
     case.machine_transcript = f"{case.machine_transcript}\n{context.text.body}".strip()
-    guess = triage(case.machine_transcript, _triage_locale(context, case.machine_transcript))
-    changes: dict[str, str] = {}
-    if case.category == OTHER and guess.category != OTHER:
-        case.category = changes["category"] = guess.category
-        route_new_case(case)  # unassigned for want of a category until now
-    raised = URGENCY_PRIORITY[guess.urgency] < URGENCY_PRIORITY[case.urgency]
-    if raised:
-        case.urgency = guess.urgency
-        case.deadline_at = deadline_for(guess.urgency, case.created_at, guess.category)
-        changes["urgency"] = guess.urgency.value
-    if changes:
-        add_event(case, "triage_changed", **changes, matched=list(guess.matched))
-    if raised and guess.urgency == Urgency.EMERGENCY:
-        reply = context.replies.text("case_opened_emergency", number=case.number)
-        return Handled("added_to_case", reply, case, {}, list(guess.matched[:3]))
-    return Handled("added_to_case", context.replies.text("added_to_case", number=case.number), case)
+    locale = _triage_locale(context, case.machine_transcript)
+    triaged = apply_triage(case, case.machine_transcript, locale)
+    if triaged.changes:
+        add_event(case, "triage_changed", **triaged.changes, matched=list(triaged.matched))
+    key = "case_opened_emergency" if triaged.raised_to_emergency else "added_to_case"
+    return Handled("added_to_case", context.replies.text(key, number=case.number), case)
 
 
 Handler = Callable[[Context], Handled]

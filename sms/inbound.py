@@ -24,7 +24,6 @@ from outreach.outbox import opted_out
 from sms.catalogue import supported_locale
 from sms.handlers import Context, Handled, IncomingText, handle
 from sms.reading import Intent, Reading, read, script_locale
-from tasks import dispatch
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3  # a conflict means another request committed first; the next attempt sees it
@@ -45,7 +44,6 @@ def receive(text: IncomingText) -> str | None:
             # opt-out record, committed first.
             db.session.rollback()
             continue
-        _after_commit(handled)
         log.info(
             "text %s from %s: %s", text.message_sid, mask_phone(text.from_phone), handled.outcome
         )
@@ -120,8 +118,3 @@ def _earlier_reply(message: InboundMessage) -> str | None:
         ):
             return str(event.detail.get("text") or "") or None
     return None
-
-
-def _after_commit(handled: Handled) -> None:
-    if handled.alert_words is not None and handled.case is not None:
-        dispatch.alert_on_duty(handled.case.id, handled.alert_words)

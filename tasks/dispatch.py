@@ -45,22 +45,3 @@ def transcription(recording_id: int) -> bool:
         db.session.commit()
         return False
     return True
-
-
-def case_number_sms(case_id: int) -> None:
-    from tasks.notify import send_case_number_sms
-
-    _publish(send_case_number_sms, case_id)
-
-
-def alert_on_duty(case_id: int, words: list[str] | None = None) -> None:
-    from tasks.notify import alert_on_duty_staff
-
-    _publish(alert_on_duty_staff, case_id, words or [])
-
-
-def _publish(task: object, *args: object) -> None:
-    try:
-        task.delay(*args)  # type: ignore[attr-defined]
-    except Exception:
-        log.exception("could not enqueue %s for %s", getattr(task, "name", task), args)

@@ -2,7 +2,7 @@
 
 Beat runs `escalate_overdue_cases` every minute. Each case is claimed with a conditional
 UPDATE, so two schedulers or workers running at once never escalate the same case twice;
-the texts go out in their own retried task, published only after the claim is committed.
+the texts are queued in the outbox with the claim, one per supervisor, sent after it commits.
 """
 
 from __future__ import annotations
@@ -10,22 +10,21 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from celery import shared_task
 from sqlalchemy import select, update
 
-from accounts.models import Role, User
-from cases.models import Case, CaseEvent, CaseStatus
+from accounts.directory import supervisors
+from cases.models import Case, CaseStatus
 from cases.services import add_event
 from hotline.clock import now
 from hotline.db import db, moved_one_row
-from hotline.telephony import current_telephony
+from hotline.jobs import periodic
+from outreach.outbox import queue_sms
 from workspace.i18n import FALLBACK, LOCALES, catalogue
 
 log = logging.getLogger(__name__)
 BATCH = 100
 MAX_BATCHES = 20  # a minute's work at most; the next run picks up the rest
 OPEN_STATUSES = [status for status in CaseStatus if status.is_open]
-RETRY = {"autoretry_for": (Exception,), "retry_backoff": 10, "max_retries": 5}
 
 
 def _overdue_ids(moment: datetime) -> list[int]:
@@ -69,11 +68,12 @@ def _claim(case_id: int, moment: datetime) -> bool:
         assignee=case.assignee.name if case.assignee else "",
         overdue_minutes=int((moment - case.deadline_at).total_seconds() // 60),
     )
+    text_supervisors(case)
     db.session.commit()
     return True
 
 
-@shared_task
+@periodic(60.0)
 def escalate_overdue_cases() -> int:
     """Beat, every minute: escalate every open case past its deadline, and text supervisors."""
     moment = now()
@@ -83,56 +83,20 @@ def escalate_overdue_cases() -> int:
         for case_id in batch:
             if _claim(case_id, moment):
                 escalated += 1
-                _publish_notification(case_id)
         if len(batch) < BATCH:
             break
     return escalated
 
 
-def _publish_notification(case_id: int) -> None:
-    try:
-        notify_supervisors.delay(case_id)
-    except Exception:
-        # The escalation stands and shows on the case; only the text is lost.
-        log.exception("could not enqueue the escalation text for case %s", case_id)
-
-
-def supervisors() -> list[User]:
-    """Who escalations go to: every active administrator with a phone number."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.role == Role.ADMIN, User.active.is_(True), User.phone != "")
-            .order_by(User.id)
-        )
-    )
-
-
-def _already_notified(case: Case) -> bool:
-    return (
-        db.session.scalar(
-            select(CaseEvent.id).where(
-                CaseEvent.case_id == case.id, CaseEvent.kind == "supervisors_notified"
-            )
-        )
-        is not None
-    )
-
-
-@shared_task(**RETRY)
-def notify_supervisors(case_id: int) -> None:
-    """Text each supervisor in their own language; the resident's number is never in it."""
-    case = db.session.get(Case, case_id)
-    if case is None or case.escalated_at is None or _already_notified(case):
-        return
+def text_supervisors(case: Case) -> int:
+    """One outbox text to each supervisor, in their own language, without the resident's number."""
     recipients = supervisors()
-    gateway = current_telephony()
     for user in recipients:
-        gateway.send_sms(user.phone, escalation_text(case, user.language))
+        queue_sms(user.phone, escalation_text(case, user.language), "escalation", case)
     if not recipients:
         log.error("case %s escalated, but no active admin has a phone to text", case.number)
     add_event(case, "supervisors_notified", recipients=len(recipients))
-    db.session.commit()
+    return len(recipients)
 
 
 def _word(locale: str, key: str, **values: object) -> str:

@@ -14,6 +14,7 @@ from celery import Task, shared_task
 import speech
 from cases.services import add_event
 from hotline.db import db
+from hotline.jobs import periodic
 from hotline.settings import current_settings
 from hotline.telephony import RecordingDownloadError, current_telephony
 from outreach import dispatcher, outbox, schedule
@@ -24,7 +25,7 @@ from tasks.voicemail import DOWNLOAD_ATTEMPTS, retry_delay
 log = logging.getLogger(__name__)
 
 
-@shared_task
+@periodic(15.0)
 def dispatch_follow_ups() -> dict[str, int]:
     """Beat: claim what is due (calls, texts, visits), publish it, re-publish what was lost."""
     report = dispatcher.dispatch_due()
@@ -50,7 +51,7 @@ def check_call_outcome(follow_up_id: int) -> str:
     return dispatcher.check_call_outcome(follow_up_id)
 
 
-@shared_task
+@periodic(3600.0)
 def schedule_progress_updates() -> int:
     """Beat, hourly: weekly progress updates for cases open more than a week."""
     return schedule.schedule_progress_updates()

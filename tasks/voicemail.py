@@ -13,13 +13,12 @@ from celery import Task, shared_task
 from sqlalchemy import or_, select
 
 import speech
-from cases.deadlines import deadline_for
-from cases.models import Case, Recording, RecordingStatus, Urgency
-from cases.routing import route_new_case
+from cases.intake import apply_triage
+from cases.models import Case, Recording, RecordingStatus
 from cases.services import add_event
-from cases.triage import triage
 from hotline.clock import now
 from hotline.db import db
+from hotline.jobs import periodic
 from hotline.settings import current_settings
 from hotline.telephony import RecordingDownloadError, current_telephony
 from tasks import dispatch
@@ -91,13 +90,7 @@ def _apply_transcript(recording: Recording, transcript: speech.Transcript) -> No
         case.error = "No speech recognised: listen to the recording."
     if transcript.truncated:
         case.error = (case.error + " The recording was cut short.").strip()
-    guess = triage(transcript.text, case.locale)
-    case.category = guess.category
-    raised_to_emergency = guess.urgency == Urgency.EMERGENCY and case.urgency != Urgency.EMERGENCY
-    if case.urgency != Urgency.EMERGENCY:  # never downgrade an emergency call
-        case.urgency = guess.urgency
-        case.deadline_at = deadline_for(case.urgency, case.created_at, case.category)
-    route_new_case(case)  # the category is known now
+    triaged = apply_triage(case, transcript.text, case.locale)
     recording.status = RecordingStatus.TRANSCRIBED
     recording.transcribed_at = now()
     recording.duration_s = recording.duration_s or transcript.duration_s
@@ -108,11 +101,9 @@ def _apply_transcript(recording: Recording, transcript: speech.Transcript) -> No
         words=len(transcript.words),
         category=case.category,
         urgency=case.urgency.value,
-        matched=list(guess.matched),
+        matched=list(triaged.matched),
     )
     db.session.commit()
-    if raised_to_emergency:
-        dispatch.alert_on_duty(case.id, list(guess.matched[:3]))
 
 
 def retranscribe(case: Case) -> None:
@@ -128,7 +119,7 @@ def retranscribe(case: Case) -> None:
     db.session.commit()
 
 
-@shared_task
+@periodic(60.0)
 def requeue_stalled_recordings() -> int:
     """Beat, every minute: re-send recordings whose task was lost or never published."""
     moment = now()

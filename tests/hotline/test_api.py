@@ -3,7 +3,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 from flask import Flask
 
-from cases import services
+from cases import intake, services
 from hotline.api_tokens import create_token
 from hotline.cli import main
 from hotline.db import db
@@ -13,7 +13,7 @@ def _seed_case(phone: str) -> str:
     call = services.record_call(
         "CA" + phone[-6:] * 5 + "00", phone, "+8610123456", "inbound", "zh-CN"
     )
-    case, _, _ = services.case_for_recording("RE" + phone[-6:] * 5 + "00", call.call_sid, "zh-CN")
+    case, _, _ = intake.case_for_recording("RE" + phone[-6:] * 5 + "00", call.call_sid, "zh-CN")
     return case.number
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from celery import Task
 from flask import Flask
 
 from cases.lifecycle import transition
 from cases.models import Case, CaseSource, CaseStatus, Urgency
 from hotline.db import db
-from tasks import dispatch
+from outreach.models import OutboundMessage
+from tasks.followups import send_text
+from tests.conftest import ON_DUTY
 from tests.sms.helpers import (
     RESIDENT,
     Clock,
@@ -146,19 +149,24 @@ def test_another_number_does_not_join_the_case(app: Flask, phone: CallSimulator)
 def test_an_emergency_text_alerts_the_on_duty_staff_after_commit(
     app: Flask, phone: CallSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    alerts: list[tuple[int, list[str]]] = []
+    published: list[int] = []
 
-    def alert(case_id: int, words: list[str] | None = None) -> None:
-        with app.app_context():  # published only once the case is there for the worker
-            assert db.session.get(Case, case_id) is not None
-        alerts.append((case_id, words or []))
+    def publish(task: Task, args: tuple[int], kwargs: object = None, **options: object) -> None:
+        with app.app_context():  # published only once the case and the text are committed
+            message = db.session.get(OutboundMessage, args[0])
+            assert message is not None and message.case_id is not None
+        assert task.name == send_text.name
+        published.append(args[0])
 
-    monkeypatch.setattr(dispatch, "alert_on_duty", alert)
+    monkeypatch.setattr(Task, "apply_async", publish)  # what reaches the broker
     reply = text(phone, "我妈摔倒了，起不来，快来人")
 
     [case] = all_cases(app)
     assert case.urgency == Urgency.EMERGENCY
-    assert alerts == [(case.id, ["摔倒"])]
+    with app.app_context():
+        [alert] = [db.session.get(OutboundMessage, message_id) for message_id in published]
+        assert alert is not None and alert.to_phone == ON_DUTY and alert.case_id == case.id
+        assert alert.purpose == "emergency_alert" and "摔倒" in alert.body
     assert "120" in reply
 
 

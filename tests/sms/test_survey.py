@@ -87,8 +87,8 @@ def test_three_reopens_and_escalates_the_case(app: Flask, phone: CallSimulator) 
         staff_texts = {(m.to_phone, m.case_id, m.status) for m in queued}
     # The supervisor and the handler hear of it, through the outbox (outreach.survey).
     assert staff_texts >= {
-        (SUPERVISOR, case_id, OutboundStatus.QUEUED),
-        (HANDLER, case_id, OutboundStatus.QUEUED),
+        (SUPERVISOR, case_id, OutboundStatus.SENDING),
+        (HANDLER, case_id, OutboundStatus.SENDING),
     }
     assert [m.outcome for m in messages(app)] == ["survey_answer"]
     assert events(app, case_id, "sms_received")[0]["text"] == "3"

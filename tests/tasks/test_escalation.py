@@ -14,7 +14,8 @@ from cases.models import Case, CaseStatus
 from hotline.clock import CLOCK_KEY
 from hotline.db import db
 from tasks import escalation
-from tasks.escalation import escalate_overdue_cases, notify_supervisors
+from tasks.escalation import escalate_overdue_cases
+from tasks.followups import send_text
 from tests.accounts.conftest import make_user
 from tests.workspace.conftest import make_case
 from twilio_double.rest import TwilioRestDouble
@@ -26,10 +27,10 @@ BOSS_PHONE = "+8613900000001"
 
 @pytest.fixture
 def published(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """A fixed clock, and the notification tasks published (not yet run) by escalation."""
+    """A fixed clock, and the outbox texts published (not yet sent) by escalation."""
     app.extensions[CLOCK_KEY] = lambda: NOW
     sent: list[int] = []
-    monkeypatch.setattr(notify_supervisors, "delay", sent.append)
+    monkeypatch.setattr(send_text, "delay", sent.append)
     yield sent
 
 
@@ -59,7 +60,7 @@ def test_an_overdue_case_is_escalated_once_however_often_beat_runs(
         case = _overdue_case(assignee_id=handler)
         assert escalate_overdue_cases.apply().get() == 1
         assert escalate_overdue_cases.apply().get() == 0
-        assert published == [case.id]
+        assert _events(case, "supervisors_notified") == [{"recipients": 0}]
         db.session.refresh(case)
         assert case.escalated_at == NOW
         [detail] = _events(case, "escalated")
@@ -91,7 +92,8 @@ def test_every_overdue_case_is_escalated_across_batches(
     with app.app_context():
         ids = [_overdue_case().id for _ in range(5)]
         assert escalate_overdue_cases.apply().get() == 5
-        assert sorted(published) == ids
+        notified = [_events(db.session.get(Case, i), "supervisors_notified") for i in ids]
+        assert notified == [[{"recipients": 0}]] * 5
 
 
 def test_two_workers_racing_escalate_a_case_once(app: Flask, published: list[int]) -> None:
@@ -129,8 +131,8 @@ def test_supervisors_get_a_text_without_the_residents_number(
         make_user("clerk", Role.STAFF, phone="+8613900000004")
         case = _overdue_case()
         escalate_overdue_cases.apply()
-        for case_id in published * 2:  # a redelivered task sends nothing more
-            notify_supervisors.apply(args=[case_id])
+        for message_id in published * 2:  # a redelivered task sends nothing more
+            send_text.apply(args=[message_id])
         texts = {message["to"]: message["body"] for message in rest.messages}
         assert len(rest.messages) == 2 and set(texts) == {BOSS_PHONE, "+8613900000002"}
         assert (
@@ -148,6 +150,6 @@ def test_supervisors_get_a_text_without_the_residents_number(
 
 def test_beat_runs_escalation_every_minute(app: Flask) -> None:
     celery = app.extensions["celery"]
-    entry = celery.conf.beat_schedule["escalate-overdue-cases"]
+    entry = celery.conf.beat_schedule[escalate_overdue_cases.name]
     assert entry == {"task": escalate_overdue_cases.name, "schedule": 60.0}
     assert "tasks.escalation" in celery.conf.include  # so the worker knows the task

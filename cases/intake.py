@@ -1,0 +1,197 @@
+"""One way to open a case, and one way to triage it, whatever the channel.
+
+Every channel (voicemail, emergency key, text; next: the desk, broadcast replies, check-in
+calls) opens its case with `open_case`, and every new word about it (a transcript, another
+text) goes through `apply_triage`. Both run inside the caller's transaction and commit
+nothing; the rules live here once:
+
+* category: filled in when still unknown ("other"), never overwritten (staff may have set it);
+* urgency: only ever raised, never lowered (a calm message never downgrades an emergency);
+* deadline: from the case's opening, by urgency and category, whenever either changes;
+* routing: the default handler for the category, grid and building, once the category is known;
+* an emergency (opened as one, or raised to one) sends `emergency_raised`, inside the same
+  transaction: outreach queues the texts to the on-duty staff, committed with the case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from blinker import Namespace
+from sqlalchemy import select
+
+from cases.deadlines import deadline_for
+from cases.models import URGENCY_PRIORITY, Call, Case, CaseSource, Recording, Resident, Urgency
+from cases.routing import route_new_case
+from cases.services import add_event, find_call, insert_or_get
+from cases.triage import OTHER, triage
+from hotline.clock import now
+from hotline.db import db
+
+# Receivers get the case and the words that made it one (none for the emergency key).
+emergency_raised = Namespace().signal("case-emergency-raised")
+ALERT_WORDS = 3  # the words quoted to the on-duty staff
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What a channel knows when a resident first reaches the centre."""
+
+    source: CaseSource
+    locale: str  # the resident's language: replies, prompts, survey
+    phone: str = ""
+    resident: Resident | None = None
+    call: Call | None = None
+    text: str = ""  # what they said or wrote, if known already
+    triage_locale: str = ""  # the lexicon for `text`, when it differs from `locale`
+    urgency: Urgency = Urgency.NORMAL  # the least it is (the emergency key: EMERGENCY)
+    opened_at: datetime | None = None
+    detail: dict[str, Any] = field(default_factory=dict)  # more for the case_opened event
+
+
+@dataclass(frozen=True)
+class TriageResult:
+    changes: dict[str, str]  # category and/or urgency, where they changed
+    matched: tuple[str, ...]
+    raised_to_emergency: bool
+
+
+def open_case(intake: Intake) -> Case:
+    """Add the case with its triage, deadline and default handler; the caller commits."""
+    resident = intake.resident
+    opened_at = intake.opened_at or now()
+    case = Case(
+        source=intake.source,
+        phone=intake.phone,
+        locale=intake.locale,
+        resident=resident,
+        call=intake.call,
+        transcript=intake.text,
+        machine_transcript=intake.text,
+        category=OTHER,
+        urgency=intake.urgency,
+        deadline_at=deadline_for(intake.urgency, opened_at),
+        grid=resident.grid if resident else "",
+        building=resident.building if resident else "",
+        created_at=opened_at,
+    )
+    db.session.add(case)
+    result = _triage(case, intake.text, intake.triage_locale or intake.locale)
+    add_event(
+        case,
+        "case_opened",
+        source=intake.source.value,
+        **intake.detail,
+        category=case.category,
+        urgency=case.urgency.value,
+        matched=list(result.matched),
+    )
+    route_new_case(case)
+    db.session.flush()  # the case number is its id; receivers may need it
+    if case.urgency == Urgency.EMERGENCY:  # opened as one, or its words made it one
+        emergency_raised.send(case, words=list(result.matched[:ALERT_WORDS]))
+    return case
+
+
+def apply_triage(case: Case, text: str, locale: str) -> TriageResult:
+    """New words about a case (a transcript, another text): sharpen its triage, never blunt it."""
+    result = _triage(case, text, locale)
+    if "category" in result.changes:
+        route_new_case(case)  # unassigned for want of a category until now
+    if result.raised_to_emergency:
+        emergency_raised.send(case, words=list(result.matched[:ALERT_WORDS]))
+    return result
+
+
+def _triage(case: Case, text: str, locale: str) -> TriageResult:
+    guess = triage(text, locale) if text.strip() else None
+    if guess is None:
+        return TriageResult({}, (), False)
+    changes: dict[str, str] = {}
+    if case.category == OTHER and guess.category != OTHER:
+        case.category = changes["category"] = guess.category
+    was = case.urgency
+    if URGENCY_PRIORITY[guess.urgency] < URGENCY_PRIORITY[was]:
+        case.urgency = guess.urgency
+        changes["urgency"] = guess.urgency.value
+    if changes:
+        opened_at = case.created_at or now()
+        case.deadline_at = deadline_for(case.urgency, opened_at, case.category)
+    raised = case.urgency == Urgency.EMERGENCY and was != Urgency.EMERGENCY
+    return TriageResult(changes, guess.matched, raised)
+
+
+# ------------------------------------------------------------------ the phone line
+def case_for_recording(
+    recording_sid: str, call_sid: str, default_locale: str
+) -> tuple[Case, Recording, bool]:
+    """The case holding this recording, opened on first sight: idempotent on the RecordingSid."""
+
+    def lookup() -> Recording | None:
+        return db.session.scalar(select(Recording).where(Recording.recording_sid == recording_sid))
+
+    existing = lookup()
+    if existing is not None:
+        return existing.case, existing, False
+    call = find_call(call_sid)
+    # A message left after an unanswered emergency call belongs to that emergency's case.
+    emergency = _emergency_case_without_recording(call)
+
+    def make() -> Recording:
+        case = emergency or open_case(
+            Intake(
+                CaseSource.VOICEMAIL,
+                call.locale if call else default_locale,
+                phone=call.from_phone if call else "",
+                resident=call.resident if call else None,
+                call=call,
+                detail={"recording_sid": recording_sid},
+            )
+        )
+        recording = Recording(recording_sid=recording_sid, call_sid=call_sid, case=case)
+        db.session.add(recording)
+        if emergency is not None:  # the message left after an unanswered emergency call
+            add_event(case, "case_opened", source="voicemail", recording_sid=recording_sid)
+        if call is None:
+            add_event(case, "unknown_call", call_sid=call_sid)
+        return recording
+
+    recording, created = insert_or_get(make, lookup)
+    return recording.case, recording, created
+
+
+def _emergency_case_without_recording(call: Call | None) -> Case | None:
+    if call is None:
+        return None
+    return db.session.scalar(
+        select(Case)
+        .outerjoin(Recording)
+        .where(
+            Case.call_id == call.id,
+            Case.source == CaseSource.EMERGENCY_CALL,
+            Recording.id.is_(None),
+        )
+    )
+
+
+def open_emergency_case(call: Call) -> tuple[Case, bool]:
+    """One emergency case per call, however many times the caller presses 9."""
+    existing = db.session.scalar(
+        select(Case).where(Case.call_id == call.id, Case.source == CaseSource.EMERGENCY_CALL)
+    )
+    if existing is not None:
+        return existing, False
+    case = open_case(
+        Intake(
+            CaseSource.EMERGENCY_CALL,
+            call.locale,
+            phone=call.from_phone,
+            resident=call.resident,
+            call=call,
+            urgency=Urgency.EMERGENCY,
+        )
+    )
+    db.session.commit()
+    return case, True

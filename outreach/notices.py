@@ -1,0 +1,66 @@
+"""Texts telling people a case exists: its number to the caller, an emergency to staff on duty.
+
+Each is one outbox row per recipient (outreach.outbox), queued in the transaction that opened
+or raised the case, so each recipient gets it exactly once, retried on its own, and it shows
+on the case's timeline.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from cases.models import Case, CaseEvent
+from cases.services import add_event
+from hotline.db import db
+from hotline.redaction import mask_phone
+from hotline.settings import current_settings
+from ivr.prompts import catalogue, supported_locale
+from outreach.models import OutboundMessage
+from outreach.outbox import queue_sms
+
+log = logging.getLogger(__name__)
+
+
+def text_case_number(case: Case) -> OutboundMessage | None:
+    """The caller's case number, which they also heard read out, in their language."""
+    if not case.phone:
+        return None
+    words = catalogue(supported_locale(case.locale, current_settings().default_locale))
+    body = words.text("case_number_sms", number=case.number)
+    return queue_sms(case.phone, body, "case_number", case)
+
+
+def alert_on_duty(case: Case, words: list[str]) -> int:
+    """An emergency: a text to every on-duty number, in the centre's language, once per case."""
+    if _already_alerted(case):
+        return 0
+    settings = current_settings()
+    prompts = catalogue(settings.default_locale)
+    name = f" {case.resident.name}" if case.resident else ""
+    key = "emergency_keyword_alert_sms" if words else "emergency_alert_sms"
+    body = prompts.text(
+        key, number=case.number, phone=case.phone or "?", name=name, words="、".join(words)
+    )
+    for number in settings.on_duty_numbers:
+        queue_sms(number, body, "emergency_alert", case)
+    if not settings.on_duty_numbers:
+        log.error("emergency case %s: no HOTLINE_ON_DUTY_NUMBERS to alert", case.number)
+    add_event(case, "on_duty_alerted", recipients=len(settings.on_duty_numbers), words=words)
+    log.info("on-duty staff alerted for case %s (caller %s)", case.number, mask_phone(case.phone))
+    return len(settings.on_duty_numbers)
+
+
+def on_emergency(case: Case, words: list[str] | None = None, **_: object) -> None:
+    """cases.intake.emergency_raised receiver, inside the transaction that raised it."""
+    alert_on_duty(case, words or [])
+
+
+def _already_alerted(case: Case) -> bool:
+    if case.id is None:
+        return False
+    query = select(CaseEvent.id).where(
+        CaseEvent.case_id == case.id, CaseEvent.kind == "on_duty_alerted"
+    )
+    return db.session.scalar(query) is not None
