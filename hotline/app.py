@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
+import speech
 from hotline import models, redaction, telephony  # noqa: F401 - models: every table registered
 from hotline.celery_app import celery_init_app
 from hotline.config import Settings
@@ -20,7 +21,10 @@ from hotline.settings import EXTENSION_KEY
 
 
 def create_app(
-    settings: Settings | None = None, *, telephony_adapter: telephony.Telephony | None = None
+    settings: Settings | None = None,
+    *,
+    telephony_adapter: telephony.Telephony | None = None,
+    recognizer: speech.Recognizer | None = None,
 ) -> Flask:
     settings = settings or Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -40,6 +44,7 @@ def create_app(
     db.init_app(app)
     celery_init_app(app, settings)
     telephony.init_app(app, settings, telephony_adapter)
+    speech.init_app(app, recognizer)  # Vosk unless given one (tests give a fake)
     _init_workspace(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(HTTPException, json_error)
