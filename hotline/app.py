@@ -13,6 +13,7 @@ from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 import outreach
+import speech
 from hotline import redaction, telephony
 from hotline.celery_app import celery_init_app
 from hotline.config import Settings
@@ -21,7 +22,10 @@ from hotline.settings import EXTENSION_KEY
 
 
 def create_app(
-    settings: Settings | None = None, *, telephony_adapter: telephony.Telephony | None = None
+    settings: Settings | None = None,
+    *,
+    telephony_adapter: telephony.Telephony | None = None,
+    recognizer: speech.Recognizer | None = None,
 ) -> Flask:
     settings = settings or Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -41,6 +45,7 @@ def create_app(
     db.init_app(app)
     celery_init_app(app, settings)
     telephony.init_app(app, settings, telephony_adapter)
+    speech.init_app(app, recognizer)  # Vosk unless given one (tests give a fake)
     outreach.init_app(app)
     _init_workspace(app)
     app.add_url_rule("/healthz", "healthz", healthz)

@@ -2,11 +2,15 @@
 
 Public API::
 
-    transcribe_file(path, locale="ko-KR") -> Transcript   # what the worker calls
+    init_app(app, recognizer=None)        # the app factory: Vosk unless a recognizer is given
+    current_recognizer() -> Recognizer    # what tasks and commands call
+    Recognizer                            # the port: transcribe_file(path, locale), preload(...)
+    VoskRecognizer                        # the adapter: models per locale, loaded once per process
+    transcribe_file(path, locale="ko-KR") -> Transcript   # Vosk itself, without the port
     transcribe_chunks(chunks, sample_rate, locale=...) -> Transcript
     Transcript(text, words, duration_s, model_name, sample_rate, truncated).no_speech
     Word(word, conf, start, end)
-    preload(locales)                      # in the worker's process-init hook
+    preload(locales) -> list[Path]        # Vosk models loaded now (VoskRecognizer.preload)
     resolve_model_path(locale) -> Path
     install_model(spec, models_dir=..., locale=..., sha256=...) -> InstalledModel
     SpeechError, AudioUnreadable, ModelMissing, ModelInstallError
@@ -16,17 +20,23 @@ Importing this package does not import vosk: that happens at the first model loa
 """
 
 from speech.errors import AudioUnreadable, ModelInstallError, ModelMissing, SpeechError
+from speech.extension import current_recognizer, init_app
 from speech.models import InstalledModel, install_model, resolve_model_path
-from speech.recognizer import Transcript, Word, preload, transcribe_chunks, transcribe_file
+from speech.port import Recognizer, Transcript, Word
+from speech.recognizer import VoskRecognizer, preload, transcribe_chunks, transcribe_file
 
 __all__ = [
     "AudioUnreadable",
     "InstalledModel",
     "ModelInstallError",
     "ModelMissing",
+    "Recognizer",
     "SpeechError",
     "Transcript",
+    "VoskRecognizer",
     "Word",
+    "current_recognizer",
+    "init_app",
     "install_model",
     "preload",
     "resolve_model_path",

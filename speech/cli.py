@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from speech.errors import SpeechError
+from speech.extension import current_recognizer
 
 __all__ = ["speech_group"]
 
@@ -71,10 +72,8 @@ def install_command(
 )
 def transcribe_command(file: Path, locale: str, show_words: bool) -> None:
     """Transcribe FILE (WAV, MP3, FLAC, OGG) and print the text."""
-    from speech.recognizer import transcribe_file
-
     try:
-        transcript = transcribe_file(file, locale)
+        transcript = current_recognizer().transcribe_file(file, locale)
     except SpeechError as exc:
         raise click.ClickException(str(exc)) from exc
     if transcript.truncated:

@@ -1,13 +1,16 @@
-"""Offline transcription of recordings with Vosk.
+"""Offline transcription of recordings with Vosk: the adapter behind :mod:`speech.port`.
 
-:func:`transcribe_file` is what the Celery worker calls: it resolves the model for the locale
-(:mod:`speech.models`), streams the file through :class:`speech.audio.AudioStream` (which
-decides how the audio is resampled; see that module for the measurements), and feeds a
-``KaldiRecognizer`` with per-word confidence and timing switched on.
+:class:`VoskRecognizer` is the recognizer the app uses (see :func:`speech.init_app`). Its
+work is :func:`transcribe_file`: it resolves the model for the locale (:mod:`speech.models`),
+streams the file through :class:`speech.audio.AudioStream` (which decides how the audio is
+resampled; see that module for the measurements), and feeds a ``KaldiRecognizer`` with
+per-word confidence and timing switched on.
 
 Each ``vosk.Model`` is loaded once per process and path and shared by all threads (Vosk
-models are read-only after loading; each transcription gets its own recognizer). Call
-:func:`preload` from the worker's process-init hook so the first task doesn't pay the load.
+models are read-only after loading; each transcription gets its own recognizer). The cache
+belongs to the process, not to a :class:`VoskRecognizer`, so the apps built in one process
+(tests build many) share the models. :meth:`VoskRecognizer.preload` runs in the worker's
+process-init hook so the first task doesn't pay the load.
 """
 
 from __future__ import annotations
@@ -17,16 +20,18 @@ import os
 import re
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from speech.audio import AudioStream, choose_feed_rate, probe
 from speech.errors import ModelMissing
 from speech.models import model_name, model_problems, model_sample_rate, resolve_model_path
+from speech.port import Transcript, Word
 
 __all__ = [
     "Transcript",
+    "VoskRecognizer",
     "Word",
     "display_text",
     "load_model",
@@ -34,38 +39,6 @@ __all__ = [
     "transcribe_chunks",
     "transcribe_file",
 ]
-
-
-@dataclass(frozen=True)
-class Word:
-    """One recognised word: text (display form), confidence 0–1, start and end in seconds."""
-
-    word: str
-    conf: float
-    start: float
-    end: float
-
-
-@dataclass(frozen=True)
-class Transcript:
-    """The result of transcribing one recording.
-
-    ``text`` is the display text (words joined by spaces), ``duration_s`` the seconds of audio
-    decoded, ``model_name`` which model produced it, ``sample_rate`` the rate the recognizer was
-    fed at, and ``truncated`` whether the file was cut short (what was there is transcribed).
-    """
-
-    text: str
-    words: list[Word] = field(default_factory=list)
-    duration_s: float = 0.0
-    model_name: str = ""
-    sample_rate: int = 0
-    truncated: bool = False
-
-    @property
-    def no_speech(self) -> bool:
-        """True when nothing was recognised (silence, noise, or an empty recording)."""
-        return not self.words
 
 
 # -- display normalisation --------------------------------------------------------------
@@ -233,3 +206,17 @@ def transcribe_file(
     with AudioStream(path, target_rate=feed_rate) as stream:
         transcript = transcribe_chunks(stream, stream.rate, model_path=model_dir)
     return replace(transcript, truncated=stream.truncated)
+
+
+class VoskRecognizer:
+    """The :class:`speech.port.Recognizer` backed by the Vosk models of this machine.
+
+    One model per locale, found by :func:`speech.models.resolve_model_path` (``VOSK_MODEL_PATH``,
+    ``VOSK_MODEL_PATH_<LOCALE>``, installed and bundled models), loaded once per process.
+    """
+
+    def transcribe_file(self, path: str | os.PathLike[str], locale: str) -> Transcript:
+        return transcribe_file(path, locale)
+
+    def preload(self, locales: Iterable[str]) -> None:
+        preload(locales)

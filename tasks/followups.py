@@ -78,7 +78,7 @@ def transcribe_survey_comment(self: Task, response_id: int) -> None:
     db.session.commit()
     locale = schedule.contact_of(response.case).locale
     try:
-        transcript = speech.transcribe_file(downloaded.path, locale=locale)
+        transcript = speech.current_recognizer().transcribe_file(downloaded.path, locale)
     except speech.SpeechError as error:
         _comment_failed(response, str(error))
         return

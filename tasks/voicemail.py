@@ -60,7 +60,9 @@ def transcribe_recording(self: Task, recording_id: int) -> None:
     recording.content_type = downloaded.content_type
     db.session.commit()
     try:
-        transcript = speech.transcribe_file(downloaded.path, locale=recording.case.locale)
+        transcript = speech.current_recognizer().transcribe_file(
+            downloaded.path, recording.case.locale
+        )
     except speech.SpeechError as error:
         _fail(recording, str(error))
         return

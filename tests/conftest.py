@@ -18,6 +18,7 @@ from werkzeug.test import TestResponse
 from hotline.app import create_app
 from hotline.config import Settings
 from hotline.db import db
+from tests.speech.fakes import FakeRecognizer, fake_recognizer, vosk_recognizer  # noqa: F401
 from twilio_double.rest import TwilioRestDouble
 from twilio_double.simulator import CallSimulator
 from twilio_double.transport import WsgiTransport
@@ -108,7 +109,7 @@ def env(tmp_path: Path, database_url: str, rest: TwilioRestDouble) -> dict[str, 
 
 @pytest.fixture
 def app(env: dict[str, str]) -> Iterator[Flask]:
-    app = create_app(Settings.from_env(env))
+    app = create_app(Settings.from_env(env), recognizer=FakeRecognizer())  # no Vosk in units
     with app.app_context():
         db.create_all()
     yield app

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import wave
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,6 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
-import speech
 from cases.models import Case, CaseStatus, Satisfaction
 from hotline.db import db
 from outreach.models import FollowUpKind, FollowUpStatus, OutboundStatus, SurveyResponse
@@ -36,6 +34,7 @@ from tests.outreach.conftest import (
     resolve,
     staff,
 )
+from tests.speech.fakes import FakeRecognizer
 from twilio_double.rest import TwilioRestDouble
 from twilio_double.script import Press, Silence, Speak
 from twilio_double.simulator import CallSimulator
@@ -258,15 +257,9 @@ def test_a_comment_after_3_is_transcribed_once_onto_the_timeline(
     beat: Beat,
     clock: Clock,
     make_phone: Callable[..., CallSimulator],
-    monkeypatch: pytest.MonkeyPatch,
+    fake_recognizer: FakeRecognizer,
 ) -> None:
-    heard: list[Path] = []
-
-    def transcribe(path: Path, locale: str) -> speech.Transcript:
-        heard.append(path)
-        return speech.Transcript("灯还是不亮", [], 2.0, "test-model", 8000, False)
-
-    monkeypatch.setattr(speech, "transcribe_file", transcribe)
+    fake_recognizer.reply = "灯还是不亮"
     phone = make_phone(recording_status_repeats=3)  # Twilio repeats its callback
     with app.app_context():
         case = resolved_case(clock)
@@ -275,7 +268,7 @@ def test_a_comment_after_3_is_transcribed_once_onto_the_timeline(
         beat.work()  # the transcription task(s) published by the callbacks
         [response] = db.session.scalars(db.select(SurveyResponse)).all()
         assert response.comment_recording_sid and response.comment_transcript == "灯还是不亮"
-        assert len(heard) == 1
+        assert [locale for _, locale in fake_recognizer.heard] == ["zh-CN"]
         [comment] = events(case.id, "survey_comment")
         assert comment.detail["transcript"] == "灯还是不亮"
 

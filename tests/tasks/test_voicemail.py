@@ -1,4 +1,9 @@
-"""The voicemail task against the REST double: download, convert, transcribe, triage, fail well."""
+"""The voicemail task against the REST double: download, convert, transcribe, triage, fail well.
+
+The recognizer is a fake that answers what each test says; one test, marked speech, runs real
+Vosk on a real recording (what Vosk does with silence, noise, broken files and missing models
+is tested in tests/speech).
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,12 @@ from flask import Flask
 from cases import intake, services
 from cases.models import Case, CaseSource, RecordingStatus
 from hotline.db import db
+from speech import AudioUnreadable, ModelMissing, VoskRecognizer
 from speech.metrics import cer
 from tasks import dispatch
 from tasks.voicemail import requeue_stalled_recordings, transcribe_recording
 from tests.conftest import require_shared_speech
+from tests.speech.fakes import FakeRecognizer, transcript_of
 from twilio_double.rest import TwilioRestDouble
 
 CALLER = "+8613800000001"
@@ -54,7 +61,9 @@ def run_task(recording_id: int) -> Case:
 
 
 @pytest.mark.speech
-def test_real_message_becomes_a_transcribed_case(app: Flask, rest: TwilioRestDouble) -> None:
+def test_real_message_becomes_a_transcribed_case(
+    app: Flask, rest: TwilioRestDouble, vosk_recognizer: VoskRecognizer
+) -> None:
     with app.app_context():
         case = run_task(noted_recording(rest, korean_clip()))
         assert case.recording is not None
@@ -73,7 +82,10 @@ def test_real_message_becomes_a_transcribed_case(app: Flask, rest: TwilioRestDou
         assert media and all(r["authorized"] for r in media)
 
 
-def test_silence_is_flagged_for_staff_to_listen(app: Flask, rest: TwilioRestDouble) -> None:
+def test_silence_is_flagged_for_staff_to_listen(
+    app: Flask, rest: TwilioRestDouble, fake_recognizer: FakeRecognizer
+) -> None:
+    fake_recognizer.reply = ""  # what Vosk makes of silence
     with app.app_context():
         case = run_task(noted_recording(rest, wav_bytes(np.zeros(8000 * 4))))
         assert case.no_speech
@@ -81,8 +93,11 @@ def test_silence_is_flagged_for_staff_to_listen(app: Flask, rest: TwilioRestDoub
         assert case.recording is not None and case.recording.status == RecordingStatus.TRANSCRIBED
 
 
-def test_noise_is_kept_as_a_case(app: Flask, rest: TwilioRestDouble) -> None:
+def test_noise_is_kept_as_a_case(
+    app: Flask, rest: TwilioRestDouble, fake_recognizer: FakeRecognizer
+) -> None:
     noise = np.random.default_rng(1).normal(0, 3000, 8000 * 3).clip(-32000, 32000)
+    fake_recognizer.reply = transcript_of("음 어", conf=0.2, duration_s=3.0)  # a guess at noise
     with app.app_context():
         case = run_task(noted_recording(rest, wav_bytes(noise)))
         assert case.recording is not None and case.recording.status == RecordingStatus.TRANSCRIBED
@@ -111,24 +126,30 @@ def test_download_recovers_after_transient_errors(app: Flask, rest: TwilioRestDo
 
 
 def test_garbage_audio_is_a_clear_error_not_a_lost_message(
-    app: Flask, rest: TwilioRestDouble
+    app: Flask, rest: TwilioRestDouble, fake_recognizer: FakeRecognizer
 ) -> None:
+    fake_recognizer.reply = AudioUnreadable("The file is not a readable recording.")
     with app.app_context():
         case = run_task(noted_recording(rest, b"this is not audio at all" * 50))
         assert case.recording is not None and case.recording.status == RecordingStatus.FAILED
-        assert case.error
+        assert case.error == "The file is not a readable recording."
         assert case.source == CaseSource.VOICEMAIL
 
 
-def test_truncated_wav_is_transcribed_as_far_as_it_goes(app: Flask, rest: TwilioRestDouble) -> None:
+def test_truncated_wav_is_transcribed_as_far_as_it_goes(
+    app: Flask, rest: TwilioRestDouble, fake_recognizer: FakeRecognizer
+) -> None:
     whole = wav_bytes(np.zeros(8000 * 4))
+    fake_recognizer.reply = transcript_of("", duration_s=2.0, truncated=True)
     with app.app_context():
         case = run_task(noted_recording(rest, whole[: len(whole) // 2]))
         assert case.recording is not None and case.recording.status == RecordingStatus.TRANSCRIBED
         assert "cut short" in case.error
 
 
-def test_task_is_idempotent(app: Flask, rest: TwilioRestDouble) -> None:
+def test_task_is_idempotent(
+    app: Flask, rest: TwilioRestDouble, fake_recognizer: FakeRecognizer
+) -> None:
     with app.app_context():
         recording_id = noted_recording(rest, wav_bytes(np.zeros(8000)))
         run_task(recording_id)
@@ -136,20 +157,22 @@ def test_task_is_idempotent(app: Flask, rest: TwilioRestDouble) -> None:
         case = run_task(recording_id)
         assert len([r for r in rest.requests if "/Recordings/" in r["path"]]) == downloads
         assert [e.kind for e in case.events].count("transcribed") == 1
+        assert len(fake_recognizer.heard) == 1
 
 
 def test_missing_model_is_a_clear_error_and_retranscribe_recovers(
-    app: Flask, rest: TwilioRestDouble, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    app: Flask, rest: TwilioRestDouble, fake_recognizer: FakeRecognizer, tmp_path: Path
 ) -> None:
     from tasks.voicemail import retranscribe
 
-    monkeypatch.setenv("VOSK_MODEL_PATH_KO_KR", str(tmp_path / "no-such-model"))
+    missing = tmp_path / "no-such-model"  # as Vosk's adapter says it (tests/speech/test_models)
+    fake_recognizer.reply = ModelMissing(f"The speech model folder {missing} does not exist.")
     with app.app_context():
         recording_id = noted_recording(rest, wav_bytes(np.zeros(8000)))
         case = run_task(recording_id)
         assert case.recording is not None and case.recording.status == RecordingStatus.FAILED
         assert "no-such-model" in case.error
-        monkeypatch.delenv("VOSK_MODEL_PATH_KO_KR")
+        fake_recognizer.reply = ""  # the model is installed: the silence is heard as silence
         retranscribe(case)
         case = run_task(recording_id)
         assert case.recording is not None and case.recording.status == RecordingStatus.TRANSCRIBED
@@ -182,12 +205,13 @@ def test_beat_requeues_a_recording_whose_publish_failed(app: Flask, rest: Twilio
 
 
 def test_retranscribe_command_queues_the_case_again(
-    app: Flask, rest: TwilioRestDouble, env: dict[str, str]
+    app: Flask, rest: TwilioRestDouble, env: dict[str, str], fake_recognizer: FakeRecognizer
 ) -> None:
     from click.testing import CliRunner
 
     from hotline.cli import main
 
+    fake_recognizer.reply = AudioUnreadable("The file is not a readable recording.")
     with app.app_context():
         case = run_task(noted_recording(rest, b"garbage" * 100))
         assert case.recording is not None and case.recording.status == RecordingStatus.FAILED
