@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-import time
 from pathlib import Path
 
 from flask import Flask, jsonify, request
@@ -18,6 +15,7 @@ from hotline import redaction, telephony
 from hotline.celery_app import celery_init_app
 from hotline.config import Settings
 from hotline.db import db
+from hotline.instance_secret import instance_secret
 from hotline.settings import EXTENSION_KEY
 
 
@@ -54,23 +52,9 @@ def create_app(
 
 
 def _instance_secret_key(data_dir: Path) -> str:
-    """One key for every process of this install when HOTLINE_SECRET_KEY is not set.
-
-    A key made per process would make each web process reject the others' CSRF tokens.
-    The first process to get here writes it (owner-only); the others read that file.
-    """
-    path = data_dir / "secret_key"
-    try:
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
-            file.write(secrets.token_hex(32))
-    except FileExistsError:
-        pass
-    for _ in range(50):  # another process may be between creating and writing it
-        key = path.read_text().strip()
-        if key:
-            return key
-        time.sleep(0.01)
-    raise RuntimeError(f"{path} is empty: delete it, or set HOTLINE_SECRET_KEY")
+    """One key for every process of this install when HOTLINE_SECRET_KEY is not set: a key
+    made per process would make each web process reject the others' CSRF tokens."""
+    return instance_secret(data_dir / "secret_key", "delete it, or set HOTLINE_SECRET_KEY")
 
 
 def _init_workspace(app: Flask) -> None:

@@ -15,6 +15,7 @@ import click
 from flask import Flask
 
 from hotline.config import Settings
+from hotline.simulate import simulate
 
 CELERY_APP = "hotline.worker"
 
@@ -250,3 +251,4 @@ def _speech_group() -> click.Group:
 
 
 main.add_command(_speech_group(), "speech")
+main.add_command(simulate, "simulate")

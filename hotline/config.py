@@ -68,6 +68,19 @@ def _split_mapping(text: str) -> dict[str, str]:
     return {key.strip(): value.strip() for key, value in pairs}
 
 
+TELEPHONY_CHOICES = ("twilio", "local")
+
+
+def choose_telephony(env: dict[str, str]) -> str:
+    """HOTLINE_TELEPHONY, else Twilio when an account is configured, else the local line."""
+    chosen = env.get("HOTLINE_TELEPHONY", "").strip().lower()
+    if not chosen:
+        return "twilio" if env.get("TWILIO_ACCOUNT_SID") else "local"
+    if chosen not in TELEPHONY_CHOICES:
+        raise ValueError(f"HOTLINE_TELEPHONY must be twilio or local, got {chosen!r}")
+    return chosen
+
+
 DEFAULT_VOICES = {"zh-CN": "Polly.Zhiyu", "ko-KR": "Polly.Seoyeon", "en-US": "Polly.Joanna"}
 
 
@@ -96,6 +109,8 @@ class Settings:
     retry_base_seconds: float = 30.0
     # Time allowed to resolve a case, by urgency and (optionally) category: cases.deadlines.
     deadlines: dict[str, timedelta] = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
+    # Which carrier: "twilio", or "local" (hotline.telephony.local) for a trial without one.
+    telephony: str = "twilio"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -125,4 +140,5 @@ class Settings:
             max_message_seconds=int(env.get("HOTLINE_MAX_MESSAGE_SECONDS", "180")),
             retry_base_seconds=float(env.get("HOTLINE_RETRY_BASE_SECONDS", "30")),
             deadlines=parse_deadlines(env.get("HOTLINE_DEADLINES", "")),
+            telephony=choose_telephony(env),
         )

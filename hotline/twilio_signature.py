@@ -1,4 +1,8 @@
-"""Every Twilio webhook proves it comes from Twilio, or is refused with 403."""
+"""Every Twilio webhook proves it comes from Twilio, or is refused with 403.
+
+The secret is the carrier's (current_telephony().webhook_auth_token): Twilio's auth token, or
+the local line's own, with which `hotline simulate` signs.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from flask import abort, request
 from twilio.request_validator import RequestValidator
 
 from hotline.settings import current_settings
+from hotline.telephony import current_telephony
 
 log = logging.getLogger(__name__)
 View = TypeVar("View", bound=Callable[..., Any])
@@ -25,12 +30,12 @@ def public_request_url() -> str:
 def twilio_signed(view: View) -> View:
     @functools.wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Any:
-        settings = current_settings()
+        token = current_telephony().webhook_auth_token
         signature = request.headers.get("X-Twilio-Signature", "")
-        if not settings.twilio_auth_token:
+        if not token:
             log.error("TWILIO_AUTH_TOKEN is not set: refusing webhook %s", request.path)
             abort(403)
-        validator = RequestValidator(settings.twilio_auth_token)
+        validator = RequestValidator(token)
         if not signature or not validator.validate(public_request_url(), request.form, signature):
             log.warning("refused a webhook with a bad or missing signature: %s", request.path)
             abort(403)

@@ -11,11 +11,12 @@ from cases.search import is_search_index
 from hotline.config import Settings
 from hotline.db import Base
 from hotline.jobs import JobLock
+from hotline.telephony.models import LocalLineEntry
 from outreach.models import FollowUp
 
 # One model of each package that owns tables: importing it puts that package's tables on
 # Base.metadata, which autogenerate and `alembic check` compare with the database.
-TABLE_OWNERS = (User, Case, FollowUp, JobLock)
+TABLE_OWNERS = (User, Case, FollowUp, JobLock, LocalLineEntry)
 config = context.config
 target_metadata = Base.metadata
 

@@ -1,4 +1,4 @@
-"""Administration, for admins only: routing rules and staff accounts.
+"""Administration, for admins only: routing rules, staff accounts, what the local line sent.
 
 Every form posts to a small view that checks the input, changes one thing, and comes back to
 its page (post/redirect/get); a refusal is flashed and nothing changes.
@@ -20,6 +20,8 @@ from cases.errors import Refused
 from cases.models import RoutingRule
 from cases.triage import CATEGORIES
 from hotline.db import db
+from hotline.settings import current_settings
+from hotline.telephony.models import LocalLineEntry
 from workspace.i18n import LOCALES, t
 from workspace.views import add_to_nav
 
@@ -30,6 +32,7 @@ add_to_nav("admin.routing", "common.admin", (Role.ADMIN,))
 MAX_PLACE = 50  # the width of the grid and building columns
 MIN_PASSWORD = 12
 MAX_ID_DIGITS = 9
+SENT_SHOWN = 200  # the newest calls and texts of the local line on its page
 
 
 @bp.before_request
@@ -235,3 +238,21 @@ def deactivate_user(user_id: int) -> ResponseReturnValue:
         return t("admin.user_deactivated", username=user.username)
 
     return _carry_out(deactivate, ".users")
+
+
+# -- what the hotline sent (the local line) ------------------------------------------------
+
+
+@bp.get("/admin/sent")
+@login_required
+def sent() -> ResponseReturnValue:
+    """Every call and text the local line kept instead of reaching a phone, newest first."""
+    entries = db.session.scalars(
+        select(LocalLineEntry)
+        .order_by(LocalLineEntry.created_at.desc(), LocalLineEntry.id.desc())
+        .limit(SENT_SHOWN)
+    ).all()
+    on_local_line = current_settings().telephony == "local"
+    return render_template(
+        "admin_sent.html", entries=entries, on_local_line=on_local_line, shown=SENT_SHOWN
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from hotline.config import Settings
+from hotline.telephony.local import LocalLine
 from hotline.telephony.port import (
     DownloadedRecording,
     PlacedCall,
@@ -21,11 +22,14 @@ from hotline.telephony.twilio import TwilioTelephony
 
 __all__ = [
     "DownloadedRecording",
+    "LocalLine",
     "PlacedCall",
     "RecordingDownloadError",
     "Telephony",
     "TelephonyNotConfigured",
     "TelephonyRefused",
+    "TwilioTelephony",
+    "build",
     "current_telephony",
     "init_app",
 ]
@@ -33,6 +37,9 @@ EXTENSION_KEY = "hotline.telephony"
 
 
 def build(settings: Settings) -> Telephony:
+    """The carrier HOTLINE_TELEPHONY names (see hotline.config.choose_telephony)."""
+    if settings.telephony == "local":
+        return LocalLine(settings)
     return TwilioTelephony(settings)
 
 

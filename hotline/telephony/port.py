@@ -50,6 +50,11 @@ class DownloadedRecording:
 class Telephony(Protocol):
     """Place calls, send texts, look them up again, download recordings."""
 
+    @property
+    def webhook_auth_token(self) -> str:
+        """The secret the carrier signs its webhooks with; empty: refuse every webhook."""
+        ...
+
     def send_sms(self, to: str, body: str) -> str:
         """Send a text; returns the carrier's message id."""
         ...

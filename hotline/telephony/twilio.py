@@ -50,6 +50,10 @@ class TwilioTelephony:
         return bool(self.settings.twilio_account_sid and self.settings.twilio_auth_token)
 
     @property
+    def webhook_auth_token(self) -> str:
+        return self.settings.twilio_auth_token
+
+    @property
     def client(self) -> Client:
         if self._client is None:
             client = Client(

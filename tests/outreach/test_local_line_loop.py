@@ -1,0 +1,59 @@
+"""The follow-up loop on the local line: nobody answers, so it retries, then texts, then visits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from hotline.app import create_app
+from hotline.config import Settings
+from hotline.db import db
+from hotline.telephony.models import EntryKind, LocalLineEntry
+from outreach.models import FollowUpKind
+from tests.hotline.test_local_line import local_env
+from tests.outreach.conftest import RESIDENT_PHONE, Beat, Clock, events, follow_ups, local
+from tests.outreach.test_survey_call import resolved_case
+
+
+@pytest.fixture
+def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+    """The hotline of a first user: no Twilio account, so the local line."""
+    app = create_app(Settings.from_env(local_env(tmp_path, database_url)))
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _kept(kind: EntryKind) -> list[LocalLineEntry]:
+    query = select(LocalLineEntry).where(LocalLineEntry.kind == kind).order_by(LocalLineEntry.id)
+    return list(db.session.scalars(query))
+
+
+def test_unanswered_local_calls_are_retried_then_the_survey_goes_by_text(
+    app: Flask, beat: Beat, clock: Clock
+) -> None:
+    with app.app_context():
+        case = resolved_case(clock)
+        clock.moment = local(3, 8)
+        for attempt in range(1, 4):
+            beat.run()
+            assert len(_kept(EntryKind.CALL)) == attempt
+            clock.advance(minutes=31)  # no status callback: the dispatcher asks the line
+            beat.run()
+            [follow_up] = [f for f in follow_ups(case.id) if f.kind == FollowUpKind.SURVEY_CALL]
+            clock.moment = max(clock.moment, follow_up.due_at)
+        outcomes = events(case.id, "survey_call_outcome")
+        assert [e.detail["next"] for e in outcomes] == ["retry", "retry", "survey_sms"]
+        assert all(e.detail["outcome"] == "no-answer" for e in outcomes)
+        beat.run()
+        texts = [entry for entry in _kept(EntryKind.TEXT) if entry.to_phone == RESIDENT_PHONE]
+        assert len(texts) == 1 and case.number in texts[0].body
+        assert all(call.to_phone == RESIDENT_PHONE for call in _kept(EntryKind.CALL))
