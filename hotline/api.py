@@ -414,10 +414,10 @@ def _move(case: Case, grid: str | None, building: str | None, by: User) -> None:
     """Staff correct where the problem is; the timeline keeps both places."""
     changes: dict[str, str] = {}
     if grid is not None:
-        changes["grid"] = actions.clean_text(grid, MAX_LOCATION, "the grid", required=False)
+        changes["grid"] = actions.clean_text(grid, MAX_LOCATION, "grid", required=False)
     if building is not None:
         changes["building"] = actions.clean_text(
-            building, MAX_LOCATION, "the building", required=False
+            building, MAX_LOCATION, "building", required=False
         )
     changes = {key: value for key, value in changes.items() if value != getattr(case, key)}
     if not changes:
@@ -443,7 +443,7 @@ def _apply_patch(case: Case, body: dict[str, Any], by: User) -> None:
     if status == case.status.value and note is None:
         return  # a client sending back the status it read is not asking for a change
     if status == CaseStatus.RESOLVED.value:
-        actions.clean_text(note, actions.MAX_NOTE, "the resolution note")
+        actions.clean_text(note, actions.MAX_NOTE, "resolution_note")
     if status is not None:
         actions.change_status(case, status, by, note)
 
@@ -491,7 +491,7 @@ def assign(case_id: int) -> ResponseReturnValue:
     assignee = db.session.get(User, assignee_id) if possible_id else None
     try:
         if assignee_id is not None and assignee is None:
-            raise Refused(f"there is no user with id {assignee_id}")
+            raise Refused("case.refused.no_user_with_id", id=assignee_id)
         actions.assign(case, assignee, user)
     except Refused as error:
         _refused(error)

@@ -13,7 +13,7 @@ celery = flask_app.extensions["celery"]
 @worker_process_init.connect
 def _load_speech_model(**_: object) -> None:
     """Load the Vosk model when a worker process starts, not inside the first task."""
-    from ivr.prompts import LOCALES
+    from hotline.i18n import LOCALES
     from speech import SpeechError, preload
 
     try:

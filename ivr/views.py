@@ -18,7 +18,7 @@ from cases.models import Call, Case
 from hotline import clock
 from hotline.settings import current_settings
 from hotline.twilio_signature import twilio_signed
-from ivr.prompts import supported_locale
+from hotline.i18n import supported_locale
 from ivr.voice import Voice, recorded_prompt_path
 from tasks import dispatch
 

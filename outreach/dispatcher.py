@@ -37,10 +37,10 @@ from cases.models import Case, CaseStatus
 from cases.services import add_event
 from hotline.clock import now
 from hotline.db import db, moved_one_row
+from hotline.i18n import catalogue, supported_locale
 from hotline.redaction import mask_phone
 from hotline.settings import current_settings
 from hotline.telephony import TelephonyNotConfigured, TelephonyRefused, current_telephony
-from ivr.prompts import catalogue, supported_locale
 from outreach import schedule
 from outreach.models import (
     FollowUp,
@@ -515,7 +515,9 @@ def _visit(follow_up: FollowUp, contact: Contact, moment: datetime) -> str:
     case = follow_up.case
     workers = grid_workers(case.grid) or _supervisors()
     for user in workers:
-        words = catalogue(supported_locale(user.language, current_settings().default_locale))
+        words = catalogue(
+            supported_locale(user.language, current_settings().default_locale), "voice"
+        )
         body = words.text(
             "staff_visit_sms",
             number=case.number,

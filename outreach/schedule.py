@@ -29,8 +29,8 @@ from cases.services import add_event
 from hotline.clock import now
 from hotline.config import HoursWindow
 from hotline.db import db
+from hotline.i18n import Catalogue, catalogue, supported_locale
 from hotline.settings import current_settings
-from ivr.prompts import Catalogue, catalogue, supported_locale
 from outreach.models import FollowUp, FollowUpKind, FollowUpStatus
 from outreach.outbox import opted_out, queue_sms
 from outreach.window import next_allowed_moment, parse_preferred
@@ -65,7 +65,7 @@ class Contact:
 
     @property
     def prompts(self) -> Catalogue:
-        return catalogue(self.locale)
+        return catalogue(self.locale, "voice")
 
 
 def contact_of(case: Case) -> Contact:

@@ -17,8 +17,8 @@ from cases.models import Case, CaseStatus, Satisfaction
 from cases.services import add_event
 from hotline.clock import now
 from hotline.db import db, moved_one_row
+from hotline.i18n import catalogue, supported_locale
 from hotline.settings import current_settings
-from ivr.prompts import catalogue, supported_locale
 from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, SurveyResponse
 from outreach.outbox import queue_sms
 from outreach.schedule import copy_to_family
@@ -92,7 +92,7 @@ def notify_not_satisfied(case: Case) -> int:
     if case.assignee is not None and case.assignee.phone and case.assignee.active:
         recipients.setdefault(case.assignee.phone, case.assignee)
     for phone, user in recipients.items():
-        words = catalogue(supported_locale(user.language, default))
+        words = catalogue(supported_locale(user.language, default), "voice")
         body = words.text("staff_not_satisfied_sms", number=case.number, assignee=assignee)
         purpose = "staff_assignee" if user is case.assignee else "staff_supervisor"
         queue_sms(phone, body, purpose, case)

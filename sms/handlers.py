@@ -39,9 +39,9 @@ from cases.routing import route_new_case
 from cases.services import add_event, case_by_number, latest_open_case
 from cases.triage import OTHER, triage
 from hotline.db import db, moved_one_row
+from hotline.i18n import Catalogue, catalogue
 from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, InboundMessage
 from outreach.survey import KEYPAD_ANSWERS, record_answer
-from sms.catalogue import Replies, replies
 from sms.reading import Intent, Reading, is_latin, script_locale
 
 CONTINUATION_WINDOW = timedelta(minutes=30)
@@ -73,8 +73,18 @@ class Context:
     moment: datetime
 
     @property
-    def replies(self) -> Replies:
-        return replies(self.locale)
+    def replies(self) -> Catalogue:
+        return catalogue(self.locale, "sms")
+
+
+def status_report(replies: Catalogue, number: str, status: str) -> str:
+    """A case's status in one text: its number, where it stands and what happens next."""
+    return replies.text(
+        "status_report",
+        number=number,
+        status=replies.status(status),
+        next_step=replies.next_step(status),
+    )
 
 
 @dataclass
@@ -236,7 +246,7 @@ def _status(context: Context) -> Handled:
         case = latest_open_case(context.text.from_phone) or _latest_case(context.text.from_phone)
         if case is None:
             return Handled("status", context.replies.text("status_none"))
-    reply = context.replies.status(case.number, case.status.value)
+    reply = status_report(context.replies, case.number, case.status.value)
     # Anyone may ask by number (as on the phone line); only the resident's own text goes on
     # their case's timeline.
     return Handled("status", reply, case if _is_own(case, context) else None)

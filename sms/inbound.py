@@ -21,7 +21,7 @@ from hotline.redaction import mask_phone
 from hotline.settings import current_settings
 from outreach.models import InboundMessage
 from outreach.outbox import opted_out
-from sms.catalogue import supported_locale
+from hotline.i18n import supported_locale
 from sms.handlers import Context, Handled, IncomingText, handle
 from sms.reading import Intent, Reading, read, script_locale
 from tasks import dispatch

@@ -18,8 +18,8 @@ from cases.models import Case, CaseEvent, CaseStatus
 from cases.services import add_event
 from hotline.clock import now
 from hotline.db import db, moved_one_row
+from hotline.i18n import staff_text
 from hotline.telephony import current_telephony
-from workspace.i18n import FALLBACK, LOCALES, catalogue
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -137,9 +137,7 @@ def notify_supervisors(case_id: int) -> None:
 
 def _word(locale: str, key: str, **values: object) -> str:
     """A staff-facing word in `locale`, from the workspace catalogues (English if missing)."""
-    words = catalogue(locale if locale in LOCALES else FALLBACK)
-    text = words.get(key) or catalogue(FALLBACK).get(key) or key
-    return text.format(**values)
+    return staff_text(locale, key, **values)
 
 
 def _overdue_by(late: timedelta, locale: str) -> str:

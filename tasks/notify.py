@@ -10,10 +10,10 @@ from sqlalchemy import select
 from cases.models import Case, CaseEvent
 from cases.services import add_event
 from hotline.db import db
+from hotline.i18n import catalogue, supported_locale
 from hotline.redaction import mask_phone
 from hotline.settings import current_settings
 from hotline.telephony import current_telephony
-from ivr.prompts import catalogue, supported_locale
 
 log = logging.getLogger(__name__)
 RETRY = {"autoretry_for": (Exception,), "retry_backoff": 10, "max_retries": 5}
@@ -37,7 +37,7 @@ def send_case_number_sms(case_id: int) -> None:
     if case.resident and case.resident.sms_opt_out:
         return
     settings = current_settings()
-    prompts = catalogue(supported_locale(case.locale, settings.default_locale))
+    prompts = catalogue(supported_locale(case.locale, settings.default_locale), "voice")
     sid = current_telephony().send_sms(
         case.phone, prompts.text("case_number_sms", number=case.number)
     )
@@ -52,7 +52,7 @@ def alert_on_duty_staff(case_id: int, words: list[str]) -> None:
     if case is None or _already(case, "on_duty_alerted"):
         return
     settings = current_settings()
-    prompts = catalogue(settings.default_locale)
+    prompts = catalogue(settings.default_locale, "voice")
     name = f" {case.resident.name}" if case.resident else ""
     key = "emergency_keyword_alert_sms" if words else "emergency_alert_sms"
     body = prompts.text(

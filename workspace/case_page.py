@@ -43,7 +43,7 @@ from workspace.formatting import (
     status_label,
     urgency_label,
 )
-from workspace.i18n import t
+from workspace.i18n import say, t
 
 bp = Blueprint("case_page", __name__)
 
@@ -238,7 +238,7 @@ def _carry_out(
         db.session.commit()
     except Refused as refusal:
         db.session.rollback()
-        flash(str(refusal), "error")
+        flash(say(refusal.message), "error")
     except IntegrityError:
         # Two people did the same thing at once (a participant added twice): theirs stands.
         db.session.rollback()
@@ -258,7 +258,7 @@ def _form_id(name: str) -> int | None:
     if not raw:
         return None
     if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_ID_DIGITS:
-        raise Refused(t("case.refused.bad_number", value=raw[:20]))
+        raise Refused("case.refused.bad_number", value=raw[:20])
     return int(raw)
 
 
@@ -268,7 +268,7 @@ def _user_from_form(name: str) -> User | None:
         return None
     user = db.session.get(User, user_id)
     if user is None:
-        raise Refused(t("case.refused.no_such_user"))
+        raise Refused("case.refused.no_such_user")
     return user
 
 
@@ -313,7 +313,7 @@ def add_participant(case_id: int) -> ResponseReturnValue:
     def add(case: Case, me: User) -> None:
         department = _user_from_form("user_id")
         if department is None or department.role != Role.DEPARTMENT or not department.active:
-            raise Refused(t("case.refused.not_a_department"))
+            raise Refused("case.refused.not_a_department")
         actions.add_participant(case, department, me)
 
     return _carry_out(case_id, add, "case.done.participant")
@@ -370,7 +370,7 @@ def _link_resident(case: Case, me: User) -> None:
         )
     )
     if found is None:
-        raise Refused(t("case.refused.no_such_resident"))
+        raise Refused("case.refused.no_such_resident")
     actions.link_resident(case, found, me)
 
 
