@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from cases.deadlines import deadline_for
 from cases.errors import Refused
+from cases.events import EventKind
 from cases.lifecycle import transition
 from cases.models import Case, CaseParticipant, CaseStatus, Resident, TranscriptEdit, Urgency
 from cases.services import add_event
@@ -44,7 +45,7 @@ def clean_text(value: str | None, limit: int, what: str, *, required: bool = Tru
 
 
 def add_note(case: Case, text: str | None, by: User) -> None:
-    add_event(case, "note", by.name, text=clean_text(text, MAX_NOTE, "note"))
+    add_event(case, EventKind.NOTE, by.name, text=clean_text(text, MAX_NOTE, "note"))
 
 
 def edit_transcript(case: Case, text: str | None, by: User) -> None:
@@ -54,7 +55,7 @@ def edit_transcript(case: Case, text: str | None, by: User) -> None:
         return
     case.transcript = corrected
     db.session.add(TranscriptEdit(case=case, user_id=by.id, text=corrected))
-    add_event(case, "transcript_edited", by.name, length=len(corrected))
+    add_event(case, EventKind.TRANSCRIPT_EDITED, by.name, length=len(corrected))
 
 
 def set_triage(case: Case, category: str | None, urgency: str | None, by: User) -> None:
@@ -80,7 +81,7 @@ def set_triage(case: Case, category: str | None, urgency: str | None, by: User) 
             case.deadline_at = deadline_for(case.urgency, case.created_at, case.category)
             if case.deadline_at > now():
                 case.escalated_at = None  # no longer overdue: it may escalate again later
-    add_event(case, "triage_changed", by.name, **changes)
+    add_event(case, EventKind.TRIAGE_CHANGED, by.name, **changes)
 
 
 def assign(case: Case, assignee: User | None, by: User) -> None:
@@ -92,7 +93,7 @@ def assign(case: Case, assignee: User | None, by: User) -> None:
     case.assignee = assignee
     add_event(
         case,
-        "assigned",
+        EventKind.ASSIGNED,
         by.name,
         to=assignee.name if assignee else "",
         to_user_id=assignee.id if assignee else None,
@@ -125,7 +126,9 @@ def link_resident(case: Case, resident: Resident | None, by: User) -> None:
     if resident is not None:
         case.grid = case.grid or resident.grid
         case.building = case.building or resident.building
-    add_event(case, "resident_linked", by.name, resident_id=resident.id if resident else None)
+    add_event(
+        case, EventKind.RESIDENT_LINKED, by.name, resident_id=resident.id if resident else None
+    )
 
 
 def resident_from_case(case: Case, name: str | None, by: User, **fields: str) -> Resident:
@@ -151,7 +154,7 @@ def add_participant(case: Case, department: User, by: User) -> None:
     if any(p.user_id == department.id for p in case.participants):
         return
     case.participants.append(CaseParticipant(user_id=department.id))
-    add_event(case, "participant_added", by.name, department=department.name)
+    add_event(case, EventKind.PARTICIPANT_ADDED, by.name, department=department.name)
 
 
 def report_part(case: Case, text: str | None, by: User) -> None:
@@ -161,4 +164,4 @@ def report_part(case: Case, text: str | None, by: User) -> None:
         raise Refused("case.refused.not_taking_part")
     participant.report = clean_text(text, MAX_NOTE, "report")
     participant.reported_at = now()
-    add_event(case, "part_reported", by.name, report=participant.report)
+    add_event(case, EventKind.PART_REPORTED, by.name, report=participant.report)

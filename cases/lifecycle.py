@@ -13,6 +13,7 @@ from blinker import Namespace
 
 from cases.deadlines import deadline_for
 from cases.errors import Refused
+from cases.events import EventKind
 from cases.models import Case, CaseStatus
 from cases.services import add_event
 from hotline.clock import now
@@ -71,7 +72,10 @@ def transition(case: Case, to: CaseStatus, actor: str, note: str = "") -> None:
         case.deadline_at = deadline_for(case.urgency, moment, case.category)
         case.escalated_at = None  # a new deadline, so it may be escalated again
     add_event(
-        case, "status_changed", actor, **{"from": previous.value, "to": to.value, "note": note}
+        case,
+        EventKind.STATUS_CHANGED,
+        actor,
+        **{"from": previous.value, "to": to.value, "note": note},
     )
     status_changed.send(case, previous=previous, to=to)
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cases.deadlines import deadline_for
+from cases.events import EventKind
 from cases.models import (
     Call,
     Case,
@@ -34,7 +35,8 @@ def find_resident(phone: str) -> Resident | None:
     return db.session.scalar(select(Resident).where(Resident.phone == phone))
 
 
-def add_event(case: Case, kind: str, actor: str = "system", **detail: Any) -> CaseEvent:
+def add_event(case: Case, kind: EventKind, actor: str = "system", **detail: Any) -> CaseEvent:
+    """One line on the case's timeline; `detail` holds what the sentence for `kind` needs."""
     event = CaseEvent(case=case, kind=kind, actor=actor, detail=detail)
     db.session.add(event)
     return event
@@ -124,9 +126,9 @@ def case_for_recording(
         case = emergency or _new_case(call, CaseSource.VOICEMAIL, default_locale)
         recording = Recording(recording_sid=recording_sid, call_sid=call_sid, case=case)
         db.session.add(recording)
-        add_event(case, "case_opened", source="voicemail", recording_sid=recording_sid)
+        add_event(case, EventKind.CASE_OPENED, source="voicemail", recording_sid=recording_sid)
         if call is None:
-            add_event(case, "unknown_call", call_sid=call_sid)
+            add_event(case, EventKind.UNKNOWN_CALL, call_sid=call_sid)
         return recording
 
     recording, created = _insert_or_get(make, lookup)
@@ -152,12 +154,12 @@ def note_recording_status(recording: Recording, status: str, duration: str) -> N
     if status == "completed" and not recording.available:
         recording.available = True
         recording.duration_s = _seconds(duration)
-        add_event(recording.case, "recording_received", duration_s=recording.duration_s)
+        add_event(recording.case, EventKind.RECORDING_RECEIVED, duration_s=recording.duration_s)
     elif status == "absent" and recording.status == RecordingStatus.PENDING:
         recording.status = RecordingStatus.FAILED
         recording.case.no_speech = True
         recording.case.error = "Twilio recorded no audio: please call the resident back."
-        add_event(recording.case, "recording_absent")
+        add_event(recording.case, EventKind.RECORDING_ABSENT)
     db.session.commit()
 
 
@@ -176,7 +178,7 @@ def open_emergency_case(call: Call) -> tuple[Case, bool]:
     if existing is not None:
         return existing, False
     case = _new_case(call, CaseSource.EMERGENCY_CALL, call.locale, urgency=Urgency.EMERGENCY)
-    add_event(case, "case_opened", source="emergency_call")
+    add_event(case, EventKind.CASE_OPENED, source="emergency_call")
     from cases.routing import route_new_case  # routing builds on these services
 
     route_new_case(case)

@@ -22,6 +22,7 @@ from accounts.models import User
 from accounts.permissions import can_edit, can_view, case_scope
 from cases import actions
 from cases.errors import Refused
+from cases.events import EventKind
 from cases.lifecycle import InvalidTransition, is_overdue
 from cases.models import (
     Case,
@@ -416,16 +417,14 @@ def _move(case: Case, grid: str | None, building: str | None, by: User) -> None:
     if grid is not None:
         changes["grid"] = actions.clean_text(grid, MAX_LOCATION, "grid", required=False)
     if building is not None:
-        changes["building"] = actions.clean_text(
-            building, MAX_LOCATION, "building", required=False
-        )
+        changes["building"] = actions.clean_text(building, MAX_LOCATION, "building", required=False)
     changes = {key: value for key, value in changes.items() if value != getattr(case, key)}
     if not changes:
         return
     before = {f"from_{key}": getattr(case, key) for key in changes}
     for key, value in changes.items():
         setattr(case, key, value)
-    add_event(case, "location_changed", by.name, **changes, **before)
+    add_event(case, EventKind.LOCATION_CHANGED, by.name, **changes, **before)
 
 
 PATCH_FIELDS = {"transcript", "category", "urgency", "status", "note", "grid", "building"}

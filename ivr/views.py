@@ -16,9 +16,9 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 from cases import services
 from cases.models import Call, Case
 from hotline import clock
+from hotline.i18n import supported_locale
 from hotline.settings import current_settings
 from hotline.twilio_signature import twilio_signed
-from hotline.i18n import supported_locale
 from ivr.voice import Voice, recorded_prompt_path
 from tasks import dispatch
 

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, or_, select
 
+from cases.events import EventKind
 from cases.lifecycle import status_changed
 from cases.models import Case, CaseStatus, Resident
 from cases.services import add_event
@@ -111,7 +112,7 @@ def add_follow_up(case: Case, kind: FollowUpKind, due_at: datetime, **fields: An
     db.session.flush()  # its id goes on the timeline
     add_event(
         case,
-        "follow_up_scheduled",
+        EventKind.FOLLOW_UP_SCHEDULED,
         follow_up_kind=kind.value,
         due_at=due_at.isoformat(),
         follow_up=follow_up.id,
@@ -159,7 +160,7 @@ def cancel_surveys(case: Case, reason: str) -> int:
         follow_up.outcome = reason
         cancelled += 1
     if cancelled:
-        add_event(case, "follow_up_cancelled", reason=reason, count=cancelled)
+        add_event(case, EventKind.FOLLOW_UP_CANCELLED, reason=reason, count=cancelled)
     return cancelled
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from cases.events import EventKind
 from cases.lifecycle import transition
 from cases.models import Case, CaseStatus, Satisfaction
 from cases.services import add_event
@@ -63,7 +64,7 @@ def record_answer(
             follow_up.outcome = "answered"
     db.session.add(response)
     case.satisfaction = answer
-    add_event(case, "survey_answered", RESIDENT, answer=answer.value, channel=channel)
+    add_event(case, EventKind.SURVEY_ANSWERED, RESIDENT, answer=answer.value, channel=channel)
     if answer == Satisfaction.NOT_SATISFIED:
         _reopen_and_escalate(case)
     elif case.status == CaseStatus.RESOLVED:
@@ -77,7 +78,7 @@ def _reopen_and_escalate(case: Case) -> None:
     # Setting escalated_at also keeps the overdue beat (tasks.escalation) from escalating
     # and texting the supervisors about this case a second time.
     case.escalated_at = now()
-    add_event(case, "escalated", "system", reason="not_satisfied")
+    add_event(case, EventKind.ESCALATED, "system", reason="not_satisfied")
     notify_not_satisfied(case)
 
 
@@ -97,7 +98,9 @@ def notify_not_satisfied(case: Case) -> int:
         purpose = "staff_assignee" if user is case.assignee else "staff_supervisor"
         queue_sms(phone, body, purpose, case)
     # notify_supervisors (tasks.escalation) checks this event before texting anyone.
-    add_event(case, "supervisors_notified", recipients=len(recipients), reason="not_satisfied")
+    add_event(
+        case, EventKind.SUPERVISORS_NOTIFIED, recipients=len(recipients), reason="not_satisfied"
+    )
     copy_to_family(case, "family_reopened_sms")
     return len(recipients)
 

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 
 from cases.deadlines import deadline_for
+from cases.events import EventKind
 from cases.models import (
     URGENCY_PRIORITY,
     Case,
@@ -320,7 +321,7 @@ def _open_case(context: Context) -> Handled:
     db.session.add(case)
     add_event(
         case,
-        "case_opened",
+        EventKind.CASE_OPENED,
         source="sms",
         message_sid=context.text.message_sid,
         category=guess.category,
@@ -350,7 +351,7 @@ def _add_to_case(context: Context, case: Case) -> Handled:
         case.deadline_at = deadline_for(guess.urgency, case.created_at, guess.category)
         changes["urgency"] = guess.urgency.value
     if changes:
-        add_event(case, "triage_changed", **changes, matched=list(guess.matched))
+        add_event(case, EventKind.TRIAGE_CHANGED, **changes, matched=list(guess.matched))
     if raised and guess.urgency == Urgency.EMERGENCY:
         reply = context.replies.text("case_opened_emergency", number=case.number)
         return Handled("added_to_case", reply, case, {}, list(guess.matched[:3]))

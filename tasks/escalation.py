@@ -14,6 +14,7 @@ from celery import shared_task
 from sqlalchemy import select, update
 
 from accounts.models import Role, User
+from cases.events import EventKind
 from cases.models import Case, CaseEvent, CaseStatus
 from cases.services import add_event
 from hotline.clock import now
@@ -64,7 +65,7 @@ def _claim(case_id: int, moment: datetime) -> bool:
     assert case is not None and case.deadline_at is not None  # the UPDATE just matched it
     add_event(
         case,
-        "escalated",
+        EventKind.ESCALATED,
         deadline=case.deadline_at.isoformat(),
         assignee=case.assignee.name if case.assignee else "",
         overdue_minutes=int((moment - case.deadline_at).total_seconds() // 60),
@@ -112,7 +113,7 @@ def _already_notified(case: Case) -> bool:
     return (
         db.session.scalar(
             select(CaseEvent.id).where(
-                CaseEvent.case_id == case.id, CaseEvent.kind == "supervisors_notified"
+                CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.SUPERVISORS_NOTIFIED
             )
         )
         is not None
@@ -131,7 +132,7 @@ def notify_supervisors(case_id: int) -> None:
         gateway.send_sms(user.phone, escalation_text(case, user.language))
     if not recipients:
         log.error("case %s escalated, but no active admin has a phone to text", case.number)
-    add_event(case, "supervisors_notified", recipients=len(recipients))
+    add_event(case, EventKind.SUPERVISORS_NOTIFIED, recipients=len(recipients))
     db.session.commit()
 
 

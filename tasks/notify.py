@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from sqlalchemy import select
 
+from cases.events import EventKind
 from cases.models import Case, CaseEvent
 from cases.services import add_event
 from hotline.db import db
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 RETRY = {"autoretry_for": (Exception,), "retry_backoff": 10, "max_retries": 5}
 
 
-def _already(case: Case, kind: str) -> bool:
+def _already(case: Case, kind: EventKind) -> bool:
     return (
         db.session.scalar(
             select(CaseEvent.id).where(CaseEvent.case_id == case.id, CaseEvent.kind == kind)
@@ -32,7 +33,7 @@ def _already(case: Case, kind: str) -> bool:
 def send_case_number_sms(case_id: int) -> None:
     """Text the caller their case number, which they also heard read out."""
     case = db.session.get(Case, case_id)
-    if case is None or not case.phone or _already(case, "case_number_sms"):
+    if case is None or not case.phone or _already(case, EventKind.CASE_NUMBER_SMS):
         return
     if case.resident and case.resident.sms_opt_out:
         return
@@ -41,7 +42,7 @@ def send_case_number_sms(case_id: int) -> None:
     sid = current_telephony().send_sms(
         case.phone, prompts.text("case_number_sms", number=case.number)
     )
-    add_event(case, "case_number_sms", message_sid=sid)
+    add_event(case, EventKind.CASE_NUMBER_SMS, message_sid=sid)
     db.session.commit()
 
 
@@ -49,7 +50,7 @@ def send_case_number_sms(case_id: int) -> None:
 def alert_on_duty_staff(case_id: int, words: list[str]) -> None:
     """An emergency: text every on-duty number at once, in the centre's default language."""
     case = db.session.get(Case, case_id)
-    if case is None or _already(case, "on_duty_alerted"):
+    if case is None or _already(case, EventKind.ON_DUTY_ALERTED):
         return
     settings = current_settings()
     prompts = catalogue(settings.default_locale, "voice")
@@ -63,6 +64,8 @@ def alert_on_duty_staff(case_id: int, words: list[str]) -> None:
         gateway.send_sms(number, body)
     if not settings.on_duty_numbers:
         log.error("emergency case %s: no HOTLINE_ON_DUTY_NUMBERS to alert", case.number)
-    add_event(case, "on_duty_alerted", recipients=len(settings.on_duty_numbers), words=words)
+    add_event(
+        case, EventKind.ON_DUTY_ALERTED, recipients=len(settings.on_duty_numbers), words=words
+    )
     db.session.commit()
     log.info("on-duty staff alerted for case %s (caller %s)", case.number, mask_phone(case.phone))

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 
 import speech
 from cases.deadlines import deadline_for
+from cases.events import EventKind
 from cases.models import Case, Recording, RecordingStatus, Urgency
 from cases.routing import route_new_case
 from cases.services import add_event
@@ -73,7 +74,7 @@ def _fail(recording: Recording, message: str) -> None:
     recording.status = RecordingStatus.FAILED
     recording.last_error = message
     recording.case.error = message
-    add_event(recording.case, "transcription_failed", error=message)
+    add_event(recording.case, EventKind.TRANSCRIPTION_FAILED, error=message)
     db.session.commit()
     log.warning("case %s: %s", recording.case.number, message)
 
@@ -103,7 +104,7 @@ def _apply_transcript(recording: Recording, transcript: speech.Transcript) -> No
     recording.duration_s = recording.duration_s or transcript.duration_s
     add_event(
         case,
-        "transcribed",
+        EventKind.TRANSCRIBED,
         model=transcript.model_name,
         words=len(transcript.words),
         category=case.category,
@@ -124,7 +125,7 @@ def retranscribe(case: Case) -> None:
     recording.available = True
     recording.enqueued_at = None
     recording.last_error = ""
-    add_event(case, "retranscribe_requested")
+    add_event(case, EventKind.RETRANSCRIBE_REQUESTED)
     db.session.commit()
 
 
