@@ -23,6 +23,7 @@ from blinker import Namespace
 from sqlalchemy import select
 
 from cases.deadlines import deadline_for
+from cases.events import EventKind
 from cases.models import URGENCY_PRIORITY, Call, Case, CaseSource, Recording, Resident, Urgency
 from cases.routing import route_new_case
 from cases.services import add_event, find_call, insert_or_get
@@ -81,7 +82,7 @@ def open_case(intake: Intake) -> Case:
     result = _triage(case, intake.text, intake.triage_locale or intake.locale)
     add_event(
         case,
-        "case_opened",
+        EventKind.CASE_OPENED,
         source=intake.source.value,
         **intake.detail,
         category=case.category,
@@ -153,9 +154,9 @@ def case_for_recording(
         recording = Recording(recording_sid=recording_sid, call_sid=call_sid, case=case)
         db.session.add(recording)
         if emergency is not None:  # the message left after an unanswered emergency call
-            add_event(case, "case_opened", source="voicemail", recording_sid=recording_sid)
+            add_event(case, EventKind.CASE_OPENED, source="voicemail", recording_sid=recording_sid)
         if call is None:
-            add_event(case, "unknown_call", call_sid=call_sid)
+            add_event(case, EventKind.UNKNOWN_CALL, call_sid=call_sid)
         return recording
 
     recording, created = insert_or_get(make, lookup)

@@ -13,9 +13,11 @@ from blinker import Namespace
 
 from cases.deadlines import deadline_for
 from cases.errors import Refused
+from cases.events import EventKind
 from cases.models import Case, CaseStatus
 from cases.services import add_event
 from hotline.clock import now
+from hotline.i18n import Message
 
 S = CaseStatus
 TRANSITIONS: dict[CaseStatus, tuple[CaseStatus, ...]] = {
@@ -37,18 +39,26 @@ class InvalidTransition(Refused):
     """Refused, with a message staff can act on; nothing was changed."""
 
 
+def _status_word(status: CaseStatus) -> Message:
+    return Message(f"case.refused.status.{status.value}")
+
+
 def allowed_next(case: Case) -> tuple[CaseStatus, ...]:
     return TRANSITIONS[case.status]
 
 
 def transition(case: Case, to: CaseStatus, actor: str, note: str = "") -> None:
     if to not in TRANSITIONS[case.status]:
-        allowed = ", ".join(s.value for s in TRANSITIONS[case.status]) or "none"
+        allowed = tuple(_status_word(status) for status in TRANSITIONS[case.status])
         raise InvalidTransition(
-            f"case {case.number} is {case.status.value}; it can go to: {allowed}, not {to.value}"
+            "case.refused.bad_transition",
+            number=case.number,
+            status=_status_word(case.status),
+            allowed=allowed or Message("case.refused.nowhere"),
+            to=_status_word(to),
         )
     if to == S.RESOLVED and not note.strip():
-        raise InvalidTransition("a resolution note is needed to resolve a case: say what was done")
+        raise InvalidTransition("case.refused.resolution_note_needed")
     moment = now()
     previous = case.status
     case.status = to
@@ -62,7 +72,10 @@ def transition(case: Case, to: CaseStatus, actor: str, note: str = "") -> None:
         case.deadline_at = deadline_for(case.urgency, moment, case.category)
         case.escalated_at = None  # a new deadline, so it may be escalated again
     add_event(
-        case, "status_changed", actor, **{"from": previous.value, "to": to.value, "note": note}
+        case,
+        EventKind.STATUS_CHANGED,
+        actor,
+        **{"from": previous.value, "to": to.value, "note": note},
     )
     status_changed.send(case, previous=previous, to=to)
 

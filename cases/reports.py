@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Integer, Subquery, case, extract, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from cases.events import EventKind
 from cases.models import Case, CaseEvent, CaseStatus, Satisfaction
 from hotline.db import db
 
@@ -277,7 +278,7 @@ def _first_status_changes(since: datetime) -> Subquery:
     """When each case first changed status (left "new"): one row per case, by GROUP BY."""
     return (
         select(CaseEvent.case_id, func.min(CaseEvent.created_at).label("at"))
-        .where(CaseEvent.kind == "status_changed", CaseEvent.created_at >= since)
+        .where(CaseEvent.kind == EventKind.STATUS_CHANGED, CaseEvent.created_at >= since)
         .group_by(CaseEvent.case_id)
         .subquery()
     )

@@ -24,7 +24,7 @@ from cases.models import FamilyContact, Resident
 from cases.reports import FORMULA_STARTS
 from hotline.config import HoursWindow
 from hotline.db import db
-from ivr.prompts import LOCALES
+from hotline.i18n import LOCALES
 
 COLUMNS = (
     "phone",

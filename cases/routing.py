@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
+from cases.events import EventKind
 from cases.models import Case, RoutingRule
 from cases.services import add_event
 from hotline.db import db
@@ -39,7 +40,7 @@ def route_new_case(case: Case) -> bool:
     case.assignee = rule.assignee
     add_event(
         case,
-        "assigned",
+        EventKind.ASSIGNED,
         "routing",
         to=rule.assignee.name,
         to_user_id=rule.assignee_id,

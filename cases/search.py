@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from cases.events import EventKind
 from cases.models import URGENCY_PRIORITY, Case, CaseEvent, Urgency
 
 # Han (with extensions and compatibility ideographs), Hangul syllables and jamo, kana.
@@ -48,7 +49,7 @@ FEW_HITS = 1000  # below this, SQLite fetches the hits and sorts them (see _sqli
 
 # The case fields that are searched, and the timeline events whose text is searched.
 SEARCHED_FIELDS = ("transcript", "machine_transcript", "resolution_note")
-SEARCHED_EVENTS = {"note": "text", "part_reported": "report"}
+SEARCHED_EVENTS: dict[str, str] = {EventKind.NOTE: "text", EventKind.PART_REPORTED: "report"}
 
 FTS_TABLE = "cases_fts"
 PG_INDEX = "ix_cases_search_text"

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from cases.events import EventKind
 from cases.models import (
     Call,
     Case,
@@ -30,7 +31,8 @@ def find_resident(phone: str) -> Resident | None:
     return db.session.scalar(select(Resident).where(Resident.phone == phone))
 
 
-def add_event(case: Case, kind: str, actor: str = "system", **detail: Any) -> CaseEvent:
+def add_event(case: Case, kind: EventKind, actor: str = "system", **detail: Any) -> CaseEvent:
+    """One line on the case's timeline; `detail` holds what the sentence for `kind` needs."""
     event = CaseEvent(case=case, kind=kind, actor=actor, detail=detail)
     db.session.add(event)
     return event
@@ -87,12 +89,12 @@ def note_recording_status(recording: Recording, status: str, duration: str) -> N
     if status == "completed" and not recording.available:
         recording.available = True
         recording.duration_s = _seconds(duration)
-        add_event(recording.case, "recording_received", duration_s=recording.duration_s)
+        add_event(recording.case, EventKind.RECORDING_RECEIVED, duration_s=recording.duration_s)
     elif status == "absent" and recording.status == RecordingStatus.PENDING:
         recording.status = RecordingStatus.FAILED
         recording.case.no_speech = True
         recording.case.error = "Twilio recorded no audio: please call the resident back."
-        add_event(recording.case, "recording_absent")
+        add_event(recording.case, EventKind.RECORDING_ABSENT)
     db.session.commit()
 
 

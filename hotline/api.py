@@ -22,6 +22,7 @@ from accounts.models import User
 from accounts.permissions import can_edit, can_view, case_scope
 from cases import actions
 from cases.errors import Refused
+from cases.events import EventKind
 from cases.lifecycle import InvalidTransition, is_overdue
 from cases.models import (
     Case,
@@ -414,18 +415,16 @@ def _move(case: Case, grid: str | None, building: str | None, by: User) -> None:
     """Staff correct where the problem is; the timeline keeps both places."""
     changes: dict[str, str] = {}
     if grid is not None:
-        changes["grid"] = actions.clean_text(grid, MAX_LOCATION, "the grid", required=False)
+        changes["grid"] = actions.clean_text(grid, MAX_LOCATION, "grid", required=False)
     if building is not None:
-        changes["building"] = actions.clean_text(
-            building, MAX_LOCATION, "the building", required=False
-        )
+        changes["building"] = actions.clean_text(building, MAX_LOCATION, "building", required=False)
     changes = {key: value for key, value in changes.items() if value != getattr(case, key)}
     if not changes:
         return
     before = {f"from_{key}": getattr(case, key) for key in changes}
     for key, value in changes.items():
         setattr(case, key, value)
-    add_event(case, "location_changed", by.name, **changes, **before)
+    add_event(case, EventKind.LOCATION_CHANGED, by.name, **changes, **before)
 
 
 PATCH_FIELDS = {"transcript", "category", "urgency", "status", "note", "grid", "building"}
@@ -443,7 +442,7 @@ def _apply_patch(case: Case, body: dict[str, Any], by: User) -> None:
     if status == case.status.value and note is None:
         return  # a client sending back the status it read is not asking for a change
     if status == CaseStatus.RESOLVED.value:
-        actions.clean_text(note, actions.MAX_NOTE, "the resolution note")
+        actions.clean_text(note, actions.MAX_NOTE, "resolution_note")
     if status is not None:
         actions.change_status(case, status, by, note)
 
@@ -491,7 +490,7 @@ def assign(case_id: int) -> ResponseReturnValue:
     assignee = db.session.get(User, assignee_id) if possible_id else None
     try:
         if assignee_id is not None and assignee is None:
-            raise Refused(f"there is no user with id {assignee_id}")
+            raise Refused("case.refused.no_user_with_id", id=assignee_id)
         actions.assign(case, assignee, user)
     except Refused as error:
         _refused(error)

@@ -5,6 +5,7 @@ import logging
 from celery.signals import worker_process_init
 
 from hotline.app import create_app
+from hotline.i18n import LOCALES
 from speech import SpeechError, current_recognizer
 
 flask_app = create_app()
@@ -14,7 +15,6 @@ celery = flask_app.extensions["celery"]
 @worker_process_init.connect
 def _load_speech_model(**_: object) -> None:
     """Load the speech models when a worker process starts, not inside the first task."""
-    from ivr.prompts import LOCALES
 
     try:
         with flask_app.app_context():  # the app's recognizer: the one its tasks will use

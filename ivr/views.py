@@ -17,9 +17,9 @@ from cases import intake, services
 from cases.models import Call, Case
 from hotline import clock
 from hotline.db import db
+from hotline.i18n import supported_locale
 from hotline.settings import current_settings
 from hotline.twilio_signature import twilio_signed
-from ivr.prompts import supported_locale
 from ivr.voice import Voice, recorded_prompt_path
 from outreach import notices
 from tasks import dispatch

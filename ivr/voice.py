@@ -8,7 +8,7 @@ from typing import Any
 from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 
 from hotline.config import Settings
-from ivr.prompts import Catalogue, catalogue
+from hotline.i18n import Catalogue, catalogue
 
 AUDIO_SUFFIXES = (".mp3", ".wav")
 
@@ -19,7 +19,7 @@ class Voice:
     def __init__(self, settings: Settings, locale: str) -> None:
         self.settings = settings
         self.locale = locale
-        self.prompts: Catalogue = catalogue(locale)
+        self.prompts: Catalogue = catalogue(locale, "voice")
 
     def recorded_prompt_url(self, key: str) -> str | None:
         folder = self.settings.data_dir / "prompts" / self.locale

@@ -33,14 +33,15 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from accounts.directory import grid_workers, supervisors
+from cases.events import EventKind
 from cases.models import Case, CaseStatus
 from cases.services import add_event
 from hotline.clock import now
 from hotline.db import db, moved_one_row
+from hotline.i18n import catalogue, supported_locale
 from hotline.redaction import mask_phone
 from hotline.settings import current_settings
 from hotline.telephony import TelephonyNotConfigured, TelephonyRefused, current_telephony
-from ivr.prompts import catalogue, supported_locale
 from outreach import schedule
 from outreach.models import (
     FollowUp,
@@ -280,7 +281,7 @@ def expire_sms_surveys(moment: datetime) -> int:
         if not _gate(follow_up_id, S.AWAITING, status=S.DONE, outcome="no_reply"):
             continue
         follow_up = _reload(follow_up_id)
-        add_event(follow_up.case, "survey_sms_no_reply", follow_up=follow_up_id)
+        add_event(follow_up.case, EventKind.SURVEY_SMS_NO_REPLY, follow_up=follow_up_id)
         if follow_up.case.status == CaseStatus.RESOLVED:
             schedule.add_follow_up(follow_up.case, K.VISIT, next_window(moment), max_attempts=1)
         db.session.commit()
@@ -378,14 +379,18 @@ def _not_needed(follow_up: FollowUp, case: Case) -> str:
 
 
 def _finish(
-    follow_up: FollowUp, status: FollowUpStatus, outcome: str, event: str = "", **detail: Any
+    follow_up: FollowUp,
+    status: FollowUpStatus,
+    outcome: str,
+    event: EventKind | None = None,
+    **detail: Any,
 ) -> str:
     """Close the follow-up, say so on the timeline (`event`, else follow_up_<status>), commit."""
     follow_up.status = status
     follow_up.outcome = outcome
     add_event(
         follow_up.case,
-        event or f"follow_up_{status.value}",
+        event or EventKind(f"follow_up_{status.value}"),
         follow_up=follow_up.id,
         follow_up_kind=follow_up.kind.value,
         outcome=outcome,
@@ -405,7 +410,7 @@ def _wait_for_window(follow_up: FollowUp, moment: datetime, contact: Contact | N
     follow_up.claimed_at = None
     add_event(
         follow_up.case,
-        "follow_up_waiting",
+        EventKind.FOLLOW_UP_WAITING,
         follow_up=follow_up.id,
         follow_up_kind=follow_up.kind.value,
         reason="out_of_hours",
@@ -444,10 +449,10 @@ def _place_call(follow_up: FollowUp, contact: Contact) -> str:
     return "placed"
 
 
-def _call_event(follow_up: FollowUp, what: str) -> str:
+def _call_event(follow_up: FollowUp, what: str) -> EventKind:
     """survey_call_placed, progress_call_outcome...: timeline kinds of calls."""
     prefix = "survey_call" if follow_up.kind == K.SURVEY_CALL else "progress_call"
-    return f"{prefix}_{what}"
+    return EventKind(f"{prefix}_{what}")
 
 
 def _placed(follow_up: FollowUp, call_sid: str, adopted: bool) -> None:
@@ -480,7 +485,10 @@ def _survey_text(follow_up: FollowUp, contact: Contact, moment: datetime) -> str
     follow_up.attempts += 1
     follow_up.due_at = moment + schedule.SMS_REPLY_WAIT  # the reply deadline
     add_event(
-        case, "survey_sms_queued", follow_up=follow_up.id, reply_by=follow_up.due_at.isoformat()
+        case,
+        EventKind.SURVEY_SMS_QUEUED,
+        follow_up=follow_up.id,
+        reply_by=follow_up.due_at.isoformat(),
     )
     db.session.commit()
     return "texted"
@@ -489,7 +497,7 @@ def _survey_text(follow_up: FollowUp, contact: Contact, moment: datetime) -> str
 def _progress(follow_up: FollowUp, contact: Contact, moment: datetime) -> str:
     """By text unless the resident opted out of texts; then by phone; else nothing can reach."""
     if not (contact.can_text or contact.can_call):
-        return _finish(follow_up, S.DONE, "unreachable", event="progress_update")
+        return _finish(follow_up, S.DONE, "unreachable", event=EventKind.PROGRESS_UPDATE)
     if _wait_for_window(follow_up, moment, None if contact.can_text else contact):
         return "waiting"
     case = follow_up.case
@@ -505,7 +513,7 @@ def _progress(follow_up: FollowUp, contact: Contact, moment: datetime) -> str:
     queue_sms(contact.phone, body, "progress", case)
     schedule.copy_to_family(case, "family_progress_sms", **words)
     follow_up.attempts += 1
-    return _finish(follow_up, S.DONE, "texted", event="progress_update", channel="sms")
+    return _finish(follow_up, S.DONE, "texted", event=EventKind.PROGRESS_UPDATE, channel="sms")
 
 
 def _visit(follow_up: FollowUp, contact: Contact, moment: datetime) -> str:
@@ -515,7 +523,9 @@ def _visit(follow_up: FollowUp, contact: Contact, moment: datetime) -> str:
     case = follow_up.case
     workers = grid_workers(case.grid) or supervisors()
     for user in workers:
-        words = catalogue(supported_locale(user.language, current_settings().default_locale))
+        words = catalogue(
+            supported_locale(user.language, current_settings().default_locale), "voice"
+        )
         body = words.text(
             "staff_visit_sms",
             number=case.number,
@@ -528,7 +538,7 @@ def _visit(follow_up: FollowUp, contact: Contact, moment: datetime) -> str:
         follow_up,
         S.DONE,
         "visit_task",
-        event="visit_task",
+        event=EventKind.VISIT_TASK,
         grid=case.grid,
         assigned_to=[user.name for user in workers],
     )

@@ -11,12 +11,13 @@ import logging
 
 from sqlalchemy import select
 
+from cases.events import EventKind
 from cases.models import Case, CaseEvent
 from cases.services import add_event
 from hotline.db import db
+from hotline.i18n import catalogue, supported_locale
 from hotline.redaction import mask_phone
 from hotline.settings import current_settings
-from ivr.prompts import catalogue, supported_locale
 from outreach.models import OutboundMessage
 from outreach.outbox import queue_sms
 
@@ -27,7 +28,7 @@ def text_case_number(case: Case) -> OutboundMessage | None:
     """The caller's case number, which they also heard read out, in their language."""
     if not case.phone:
         return None
-    words = catalogue(supported_locale(case.locale, current_settings().default_locale))
+    words = catalogue(supported_locale(case.locale, current_settings().default_locale), "voice")
     body = words.text("case_number_sms", number=case.number)
     return queue_sms(case.phone, body, "case_number", case)
 
@@ -37,7 +38,7 @@ def alert_on_duty(case: Case, words: list[str]) -> int:
     if _already_alerted(case):
         return 0
     settings = current_settings()
-    prompts = catalogue(settings.default_locale)
+    prompts = catalogue(settings.default_locale, "voice")
     name = f" {case.resident.name}" if case.resident else ""
     key = "emergency_keyword_alert_sms" if words else "emergency_alert_sms"
     body = prompts.text(
@@ -47,7 +48,9 @@ def alert_on_duty(case: Case, words: list[str]) -> int:
         queue_sms(number, body, "emergency_alert", case)
     if not settings.on_duty_numbers:
         log.error("emergency case %s: no HOTLINE_ON_DUTY_NUMBERS to alert", case.number)
-    add_event(case, "on_duty_alerted", recipients=len(settings.on_duty_numbers), words=words)
+    add_event(
+        case, EventKind.ON_DUTY_ALERTED, recipients=len(settings.on_duty_numbers), words=words
+    )
     log.info("on-duty staff alerted for case %s (caller %s)", case.number, mask_phone(case.phone))
     return len(settings.on_duty_numbers)
 
@@ -61,6 +64,6 @@ def _already_alerted(case: Case) -> bool:
     if case.id is None:
         return False
     query = select(CaseEvent.id).where(
-        CaseEvent.case_id == case.id, CaseEvent.kind == "on_duty_alerted"
+        CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.ON_DUTY_ALERTED
     )
     return db.session.scalar(query) is not None

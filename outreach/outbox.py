@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from cases.events import EventKind
 from cases.models import Case, Resident
 from cases.services import add_event
 from hotline.clock import now
@@ -75,7 +76,7 @@ def queue_sms(
     db.session.add(message)
     if message.status == OutboundStatus.SUPPRESSED:
         if case is not None:
-            add_event(case, "sms_suppressed", purpose=purpose, reason="opted_out")
+            add_event(case, EventKind.SMS_SUPPRESSED, purpose=purpose, reason="opted_out")
         return message
     if message.due_at <= moment:
         message.status = OutboundStatus.SENDING  # claimed by us, as the dispatcher would
@@ -162,9 +163,9 @@ def _finish(message: OutboundMessage, status: OutboundStatus, **detail: str) -> 
     case = db.session.get(Case, message.case_id) if message.case_id else None
     if case is not None:
         kind = {
-            OutboundStatus.SENT: "sms_sent",
-            OutboundStatus.SUPPRESSED: "sms_suppressed",
-        }.get(status, "sms_failed")
+            OutboundStatus.SENT: EventKind.SMS_SENT,
+            OutboundStatus.SUPPRESSED: EventKind.SMS_SUPPRESSED,
+        }.get(status, EventKind.SMS_FAILED)
         add_event(case, kind, purpose=message.purpose, message_sid=message.message_sid, **detail)
     db.session.commit()
     return status

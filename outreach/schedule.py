@@ -23,13 +23,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, or_, select
 
+from cases.events import EventKind
 from cases.models import Case, CaseStatus, Resident
 from cases.services import add_event
 from hotline.clock import now
 from hotline.config import HoursWindow
 from hotline.db import db
+from hotline.i18n import Catalogue, catalogue, supported_locale
 from hotline.settings import current_settings
-from ivr.prompts import Catalogue, catalogue, supported_locale
 from outreach.models import FollowUp, FollowUpKind, FollowUpStatus
 from outreach.outbox import opted_out, queue_sms
 from outreach.window import next_allowed_moment, parse_preferred
@@ -64,7 +65,7 @@ class Contact:
 
     @property
     def prompts(self) -> Catalogue:
-        return catalogue(self.locale)
+        return catalogue(self.locale, "voice")
 
 
 def contact_of(case: Case) -> Contact:
@@ -110,7 +111,7 @@ def add_follow_up(case: Case, kind: FollowUpKind, due_at: datetime, **fields: An
     db.session.flush()  # its id goes on the timeline
     add_event(
         case,
-        "follow_up_scheduled",
+        EventKind.FOLLOW_UP_SCHEDULED,
         follow_up_kind=kind.value,
         due_at=due_at.isoformat(),
         follow_up=follow_up.id,
@@ -158,7 +159,7 @@ def cancel_surveys(case: Case, reason: str) -> int:
         follow_up.outcome = reason
         cancelled += 1
     if cancelled:
-        add_event(case, "follow_up_cancelled", reason=reason, count=cancelled)
+        add_event(case, EventKind.FOLLOW_UP_CANCELLED, reason=reason, count=cancelled)
     return cancelled
 
 

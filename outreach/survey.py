@@ -13,13 +13,14 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from accounts.directory import supervisors
+from cases.events import EventKind
 from cases.lifecycle import transition
 from cases.models import Case, CaseStatus, Satisfaction
 from cases.services import add_event
 from hotline.clock import now
 from hotline.db import db, moved_one_row
+from hotline.i18n import catalogue, supported_locale
 from hotline.settings import current_settings
-from ivr.prompts import catalogue, supported_locale
 from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, SurveyResponse
 from outreach.outbox import queue_sms
 from outreach.schedule import copy_to_family
@@ -64,7 +65,7 @@ def record_answer(
             follow_up.outcome = "answered"
     db.session.add(response)
     case.satisfaction = answer
-    add_event(case, "survey_answered", RESIDENT, answer=answer.value, channel=channel)
+    add_event(case, EventKind.SURVEY_ANSWERED, RESIDENT, answer=answer.value, channel=channel)
     if answer == Satisfaction.NOT_SATISFIED:
         _reopen_and_escalate(case)
     elif case.status == CaseStatus.RESOLVED:
@@ -78,7 +79,7 @@ def _reopen_and_escalate(case: Case) -> None:
     # Setting escalated_at also keeps the overdue beat (tasks.escalation) from escalating
     # and texting the supervisors about this case a second time.
     case.escalated_at = now()
-    add_event(case, "escalated", "system", reason="not_satisfied")
+    add_event(case, EventKind.ESCALATED, "system", reason="not_satisfied")
     notify_not_satisfied(case)
 
 
@@ -91,12 +92,14 @@ def notify_not_satisfied(case: Case) -> int:
     if case.assignee is not None and case.assignee.phone and case.assignee.active:
         recipients.setdefault(case.assignee.phone, case.assignee)
     for phone, user in recipients.items():
-        words = catalogue(supported_locale(user.language, default))
+        words = catalogue(supported_locale(user.language, default), "voice")
         body = words.text("staff_not_satisfied_sms", number=case.number, assignee=assignee)
         purpose = "staff_assignee" if user is case.assignee else "staff_supervisor"
         queue_sms(phone, body, purpose, case)
     # notify_supervisors (tasks.escalation) checks this event before texting anyone.
-    add_event(case, "supervisors_notified", recipients=len(recipients), reason="not_satisfied")
+    add_event(
+        case, EventKind.SUPERVISORS_NOTIFIED, recipients=len(recipients), reason="not_satisfied"
+    )
     copy_to_family(case, "family_reopened_sms")
     return len(recipients)
 

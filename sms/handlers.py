@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 
+from cases.events import EventKind
 from cases.intake import Intake, apply_triage, open_case
 from cases.models import (
     Case,
@@ -36,9 +37,9 @@ from cases.models import (
 )
 from cases.services import add_event, case_by_number, latest_open_case
 from hotline.db import db, moved_one_row
+from hotline.i18n import Catalogue, catalogue
 from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, InboundMessage
 from outreach.survey import KEYPAD_ANSWERS, record_answer
-from sms.catalogue import Replies, replies
 from sms.reading import Intent, Reading, is_latin, script_locale
 
 CONTINUATION_WINDOW = timedelta(minutes=30)
@@ -70,8 +71,18 @@ class Context:
     moment: datetime
 
     @property
-    def replies(self) -> Replies:
-        return replies(self.locale)
+    def replies(self) -> Catalogue:
+        return catalogue(self.locale, "sms")
+
+
+def status_report(replies: Catalogue, number: str, status: str) -> str:
+    """A case's status in one text: its number, where it stands and what happens next."""
+    return replies.text(
+        "status_report",
+        number=number,
+        status=replies.status(status),
+        next_step=replies.next_step(status),
+    )
 
 
 @dataclass
@@ -232,7 +243,7 @@ def _status(context: Context) -> Handled:
         case = latest_open_case(context.text.from_phone) or _latest_case(context.text.from_phone)
         if case is None:
             return Handled("status", context.replies.text("status_none"))
-    reply = context.replies.status(case.number, case.status.value)
+    reply = status_report(context.replies, case.number, case.status.value)
     # Anyone may ask by number (as on the phone line); only the resident's own text goes on
     # their case's timeline.
     return Handled("status", reply, case if _is_own(case, context) else None)
@@ -311,7 +322,7 @@ def _add_to_case(context: Context, case: Case) -> Handled:
     locale = _triage_locale(context, case.machine_transcript)
     triaged = apply_triage(case, case.machine_transcript, locale)
     if triaged.changes:
-        add_event(case, "triage_changed", **triaged.changes, matched=list(triaged.matched))
+        add_event(case, EventKind.TRIAGE_CHANGED, **triaged.changes, matched=list(triaged.matched))
     key = "case_opened_emergency" if triaged.raised_to_emergency else "added_to_case"
     return Handled("added_to_case", context.replies.text(key, number=case.number), case)
 

@@ -13,15 +13,16 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from cases.events import EventKind
 from cases.models import CaseEvent, Resident
 from cases.services import add_event, find_resident
 from hotline.clock import now
 from hotline.db import db
+from hotline.i18n import supported_locale
 from hotline.redaction import mask_phone
 from hotline.settings import current_settings
 from outreach.models import InboundMessage
 from outreach.outbox import opted_out
-from sms.catalogue import supported_locale
 from sms.handlers import Context, Handled, IncomingText, handle
 from sms.reading import Intent, Reading, read, script_locale
 
@@ -97,9 +98,9 @@ def _record(message: InboundMessage, handled: Handled, text: IncomingText) -> No
     detail = {"text": text.body, "message_sid": text.message_sid, **handled.detail}
     if text.received_chars > len(text.body):
         detail["truncated_from"] = text.received_chars
-    add_event(case, "sms_received", "resident", **detail)
+    add_event(case, EventKind.SMS_RECEIVED, "resident", **detail)
     if handled.reply:
-        add_event(case, "sms_replied", text=handled.reply, in_reply_to=text.message_sid)
+        add_event(case, EventKind.SMS_REPLIED, text=handled.reply, in_reply_to=text.message_sid)
 
 
 def _earlier_reply(message: InboundMessage) -> str | None:
@@ -108,7 +109,7 @@ def _earlier_reply(message: InboundMessage) -> str | None:
         return None
     replies = db.session.scalars(
         select(CaseEvent).where(
-            CaseEvent.case_id == message.case_id, CaseEvent.kind == "sms_replied"
+            CaseEvent.case_id == message.case_id, CaseEvent.kind == EventKind.SMS_REPLIED
         )
     )
     for event in replies:

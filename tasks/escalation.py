@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from accounts.directory import supervisors
+from cases.events import EventKind
 from cases.models import Case, CaseStatus
 from cases.services import add_event
 from hotline.clock import now
 from hotline.db import db, moved_one_row
+from hotline.i18n import staff_text
 from hotline.jobs import periodic
 from outreach.outbox import queue_sms
-from workspace.i18n import FALLBACK, LOCALES, catalogue
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -63,7 +64,7 @@ def _claim(case_id: int, moment: datetime) -> bool:
     assert case is not None and case.deadline_at is not None  # the UPDATE just matched it
     add_event(
         case,
-        "escalated",
+        EventKind.ESCALATED,
         deadline=case.deadline_at.isoformat(),
         assignee=case.assignee.name if case.assignee else "",
         overdue_minutes=int((moment - case.deadline_at).total_seconds() // 60),
@@ -95,15 +96,13 @@ def text_supervisors(case: Case) -> int:
         queue_sms(user.phone, escalation_text(case, user.language), "escalation", case)
     if not recipients:
         log.error("case %s escalated, but no active admin has a phone to text", case.number)
-    add_event(case, "supervisors_notified", recipients=len(recipients))
+    add_event(case, EventKind.SUPERVISORS_NOTIFIED, recipients=len(recipients))
     return len(recipients)
 
 
 def _word(locale: str, key: str, **values: object) -> str:
     """A staff-facing word in `locale`, from the workspace catalogues (English if missing)."""
-    words = catalogue(locale if locale in LOCALES else FALLBACK)
-    text = words.get(key) or catalogue(FALLBACK).get(key) or key
-    return text.format(**values)
+    return staff_text(locale, key, **values)
 
 
 def _overdue_by(late: timedelta, locale: str) -> str:

@@ -12,6 +12,7 @@ import logging
 from celery import Task, shared_task
 
 import speech
+from cases.events import EventKind
 from cases.services import add_event
 from hotline.db import db
 from hotline.jobs import periodic
@@ -85,7 +86,7 @@ def transcribe_survey_comment(self: Task, response_id: int) -> None:
     response.comment_transcript = transcript.text
     add_event(
         response.case,
-        "survey_comment",
+        EventKind.SURVEY_COMMENT,
         "resident",
         transcript=transcript.text,
         recording_sid=response.comment_recording_sid,
@@ -100,7 +101,7 @@ def _comment_failed(response: SurveyResponse, message: str) -> None:
         response.comment_file_path = ""
     add_event(
         response.case,
-        "survey_comment",
+        EventKind.SURVEY_COMMENT,
         "resident",
         transcript="",
         recording_sid=response.comment_recording_sid,

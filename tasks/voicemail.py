@@ -13,6 +13,7 @@ from celery import Task, shared_task
 from sqlalchemy import or_, select
 
 import speech
+from cases.events import EventKind
 from cases.intake import apply_triage
 from cases.models import Case, Recording, RecordingStatus
 from cases.services import add_event
@@ -74,7 +75,7 @@ def _fail(recording: Recording, message: str) -> None:
     recording.status = RecordingStatus.FAILED
     recording.last_error = message
     recording.case.error = message
-    add_event(recording.case, "transcription_failed", error=message)
+    add_event(recording.case, EventKind.TRANSCRIPTION_FAILED, error=message)
     db.session.commit()
     log.warning("case %s: %s", recording.case.number, message)
 
@@ -98,7 +99,7 @@ def _apply_transcript(recording: Recording, transcript: speech.Transcript) -> No
     recording.duration_s = recording.duration_s or transcript.duration_s
     add_event(
         case,
-        "transcribed",
+        EventKind.TRANSCRIBED,
         model=transcript.model_name,
         words=len(transcript.words),
         category=case.category,
@@ -117,7 +118,7 @@ def retranscribe(case: Case) -> None:
     recording.available = True
     recording.enqueued_at = None
     recording.last_error = ""
-    add_event(case, "retranscribe_requested")
+    add_event(case, EventKind.RETRANSCRIBE_REQUESTED)
     db.session.commit()
 
 

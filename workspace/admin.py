@@ -20,9 +20,10 @@ from cases.errors import Refused
 from cases.models import RoutingRule
 from cases.triage import CATEGORIES
 from hotline.db import db
+from hotline.i18n import LOCALES, Message
 from hotline.settings import current_settings
 from hotline.telephony.models import LocalLineEntry
-from workspace.i18n import LOCALES, t
+from workspace.i18n import say, t
 from workspace.views import add_to_nav
 
 bp = Blueprint("admin", __name__)
@@ -53,7 +54,7 @@ def _me() -> User:
 def _field(name: str, limit: int, label_key: str) -> str:
     value = request.form.get(name, "").strip()
     if len(value) > limit:
-        raise Refused(t("admin.error.too_long", field=t(label_key), limit=limit))
+        raise Refused("admin.error.too_long", field=Message(label_key), limit=limit)
     return value
 
 
@@ -64,7 +65,7 @@ def _carry_out(change: Callable[[], str], page: str) -> ResponseReturnValue:
         db.session.commit()
     except Refused as refusal:
         db.session.rollback()
-        flash(str(refusal), "error")
+        flash(say(refusal.message), "error")
     else:
         flash(done, "success")
     return redirect(url_for(page), code=303)
@@ -101,14 +102,14 @@ def _rule_assignee() -> User:
     is_id = raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS
     user = db.session.get(User, int(raw)) if is_id else None
     if user is None or not user.active:
-        raise Refused(t("admin.error.no_assignee"))
+        raise Refused("admin.error.no_assignee")
     return user
 
 
 def _add_rule() -> str:
     category = request.form.get("category", "").strip()
     if category and category not in CATEGORIES:
-        raise Refused(t("admin.error.unknown_category"))
+        raise Refused("admin.error.unknown_category")
     grid = _field("grid", MAX_PLACE, "admin.grid")
     building = _field("building", MAX_PLACE, "admin.building")
     assignee = _rule_assignee()
@@ -120,10 +121,10 @@ def _add_rule() -> str:
         )
     )
     if same_place is not None and same_place.assignee_id == assignee.id:
-        raise Refused(t("admin.error.duplicate_rule"))
+        raise Refused("admin.error.duplicate_rule")
     if same_place is not None:
         # The older rule would always win the tie, so the new one could never take effect.
-        raise Refused(t("admin.error.conflicting_rule", name=same_place.assignee.name))
+        raise Refused("admin.error.conflicting_rule", name=same_place.assignee.name)
     db.session.add(
         RoutingRule(category=category, grid=grid, building=building, assignee_id=assignee.id)
     )
@@ -172,9 +173,9 @@ def _phone() -> str:
     try:
         number = phonenumbers.parse(raw)
     except phonenumbers.NumberParseException:
-        raise Refused(t("admin.error.bad_phone")) from None
+        raise Refused("admin.error.bad_phone") from None
     if not phonenumbers.is_valid_number(number):
-        raise Refused(t("admin.error.bad_phone"))
+        raise Refused("admin.error.bad_phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -182,12 +183,12 @@ def _new_user() -> User:
     """An account from the form, checked field by field; nothing is saved on a refusal."""
     username = _field("username", 50, "admin.username")
     if not username or any(char.isspace() for char in username):
-        raise Refused(t("admin.error.username_required"))
+        raise Refused("admin.error.username_required")
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Refused(t("admin.error.username_taken", username=username))
+        raise Refused("admin.error.username_taken", username=username)
     role_value = request.form.get("role", "")
     if role_value not in {role.value for role in Role}:
-        raise Refused(t("admin.error.bad_role"))
+        raise Refused("admin.error.bad_role")
     user = User(
         username=username,
         display_name=_field("display_name", 100, "admin.display_name"),
@@ -198,14 +199,14 @@ def _new_user() -> User:
         phone=_phone(),
     )
     if user.role == Role.GRID_WORKER and not user.grid:
-        raise Refused(t("admin.error.grid_required"))
+        raise Refused("admin.error.grid_required")
     if user.role == Role.DEPARTMENT and not user.department:
-        raise Refused(t("admin.error.department_required"))
+        raise Refused("admin.error.department_required")
     if user.language not in LOCALES:
-        raise Refused(t("admin.error.bad_language"))
+        raise Refused("admin.error.bad_language")
     password = request.form.get("password", "")
     if len(password) < MIN_PASSWORD:
-        raise Refused(t("admin.error.short_password", minimum=MIN_PASSWORD))
+        raise Refused("admin.error.short_password", minimum=MIN_PASSWORD)
     user.set_password(password)
     return user
 
@@ -233,7 +234,7 @@ def deactivate_user(user_id: int) -> ResponseReturnValue:
 
     def deactivate() -> str:
         if user.id == _me().id:
-            raise Refused(t("admin.error.not_yourself"))
+            raise Refused("admin.error.not_yourself")
         user.active = False
         return t("admin.user_deactivated", username=user.username)
 

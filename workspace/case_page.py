@@ -43,7 +43,7 @@ from workspace.formatting import (
     status_label,
     urgency_label,
 )
-from workspace.i18n import t
+from workspace.i18n import say, t
 
 bp = Blueprint("case_page", __name__)
 
@@ -238,7 +238,7 @@ def _carry_out(
         db.session.commit()
     except Refused as refusal:
         db.session.rollback()
-        flash(str(refusal), "error")
+        flash(say(refusal.message), "error")
     except IntegrityError:
         # Two people did the same thing at once (a participant added twice): theirs stands.
         db.session.rollback()
@@ -258,7 +258,7 @@ def _form_id(name: str) -> int | None:
     if not raw:
         return None
     if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_ID_DIGITS:
-        raise Refused(t("case.refused.bad_number", value=raw[:20]))
+        raise Refused("case.refused.bad_number", value=raw[:20])
     return int(raw)
 
 
@@ -268,7 +268,7 @@ def _user_from_form(name: str) -> User | None:
         return None
     user = db.session.get(User, user_id)
     if user is None:
-        raise Refused(t("case.refused.no_such_user"))
+        raise Refused("case.refused.no_such_user")
     return user
 
 
@@ -313,7 +313,7 @@ def add_participant(case_id: int) -> ResponseReturnValue:
     def add(case: Case, me: User) -> None:
         department = _user_from_form("user_id")
         if department is None or department.role != Role.DEPARTMENT or not department.active:
-            raise Refused(t("case.refused.not_a_department"))
+            raise Refused("case.refused.not_a_department")
         actions.add_participant(case, department, me)
 
     return _carry_out(case_id, add, "case.done.participant")
@@ -370,7 +370,7 @@ def _link_resident(case: Case, me: User) -> None:
         )
     )
     if found is None:
-        raise Refused(t("case.refused.no_such_resident"))
+        raise Refused("case.refused.no_such_resident")
     actions.link_resident(case, found, me)
 
 
@@ -462,11 +462,6 @@ def _with_values(key: str, *fields: str) -> Describer:
     return lambda detail, _: (key, {name: _s(detail[name]) for name in fields}, "")
 
 
-def _with_detail(key: str) -> Describer:
-    """Kinds other parts of the system record with details this page does not interpret."""
-    return lambda detail, _: (key, {}, _detail_summary(detail))
-
-
 def _local(iso: Any) -> str:
     """An ISO time from an event's detail, as the centre's clock shows it."""
     try:
@@ -492,13 +487,68 @@ def _survey_answered(detail: dict[str, Any], _: dict[int, str]) -> Description:
     return "survey_answered", values, ""
 
 
+def _code_word(table: str, code: Any, otherwise: str = "other") -> str:
+    """A stored code (an outcome, a reason, a purpose) in words; never the code itself."""
+    key = f"case.{table}.{_s(code)}"
+    return t(key) if t(key) != key else t(f"case.{table}.{otherwise}")
+
+
 def _call_outcome(key: str) -> Describer:
-    return lambda detail, _: (key, {"outcome": _s(detail.get("outcome"))}, "")
+    def describe(detail: dict[str, Any], _: dict[int, str]) -> Description:
+        # What happens next, when there is more to say than "done".
+        after = f"case.after_call.{_s(detail.get('next'))}"
+        next_step = t(after, when=_local(detail.get("retry_at")))
+        next_step = "" if next_step == after else next_step
+        values = {"outcome": _code_word("call_outcome", detail.get("outcome")), "next": next_step}
+        return key, values, ""
+
+    return describe
 
 
-def _with_detail_text(key: str) -> Describer:
-    """A known kind whose details (outcome, reason) are worth showing as they are."""
-    return lambda detail, _: (key, {}, _detail_summary(detail))
+def _escalated(detail: dict[str, Any], _: dict[int, str]) -> Description:
+    if detail.get("reason") == "not_satisfied":
+        return "escalated_not_satisfied", {}, ""
+    minutes = detail.get("overdue_minutes")
+    if isinstance(minutes, int):
+        return "escalated_overdue", {"minutes": minutes}, ""
+    return "escalated", {}, ""
+
+
+def _follow_up_cancelled(detail: dict[str, Any], _: dict[int, str]) -> Description:
+    kind = detail.get("follow_up_kind")
+    values = {
+        "what": t(f"case.follow_up.{kind}") if kind else t("case.follow_up.surveys"),
+        "why": _code_word("reason", detail.get("reason") or detail.get("outcome")),
+    }
+    instead = detail.get("instead")
+    if instead:
+        return (
+            "follow_up_cancelled_instead",
+            {**values, "instead": t(f"case.follow_up.{instead}")},
+            "",
+        )
+    return "follow_up_cancelled", values, ""
+
+
+def _progress_update(detail: dict[str, Any], _: dict[int, str]) -> Description:
+    outcome = detail.get("outcome")
+    if outcome in ("texted", "unreachable"):
+        return f"progress_update_{outcome}", {}, ""
+    return "progress_update", {}, ""
+
+
+def _text_message(key: str) -> Describer:
+    """A text the hotline sent (or did not): what it was for, never its SID."""
+    return lambda detail, _: (key, {"purpose": _code_word("purpose", detail.get("purpose"))}, "")
+
+
+def _location_changed(detail: dict[str, Any], _: dict[int, str]) -> Description:
+    changes = [
+        t(f"case.event.new_{place}", value=_s(detail[place]) or t("case.event.nowhere"))
+        for place in ("grid", "building")
+        if place in detail
+    ]
+    return "location_changed", {"changes": t("case.event.separator").join(changes)}, ""
 
 
 DESCRIBERS: dict[str, Describer] = {
@@ -519,32 +569,34 @@ DESCRIBERS: dict[str, Describer] = {
     "resident_linked": _resident_linked,
     "participant_added": _with_values("participant_added", "department"),
     "part_reported": _with_text("part_reported", "report"),
-    "escalated": _with_detail("escalated"),
+    "location_changed": _location_changed,
+    "escalated": _escalated,
     "supervisors_notified": _with_values("supervisors_notified", "recipients"),
     # Closing the loop (outreach/): follow-ups, calls and texts.
     "follow_up_scheduled": _follow_up_scheduled,
     "follow_up_waiting": _with_values("follow_up_waiting"),
-    "follow_up_cancelled": _with_detail_text("follow_up_cancelled"),
-    "follow_up_done": _with_detail_text("follow_up_done"),
+    "follow_up_cancelled": _follow_up_cancelled,
+    "follow_up_done": _with_values("follow_up_done"),
     "survey_call_placed": _with_values("survey_call_placed", "attempt"),
     "survey_call_outcome": _call_outcome("survey_call_outcome"),
     "progress_call_placed": _with_values("progress_call_placed", "attempt"),
     "progress_call_outcome": _call_outcome("progress_call_outcome"),
-    "progress_update": _with_detail_text("progress_update"),
+    "progress_update": _progress_update,
     "survey_sms_queued": _survey_sms_queued,
     "survey_sms_no_reply": _with_values("survey_sms_no_reply"),
     "survey_answered": _survey_answered,
     "survey_comment": _with_text("survey_comment", "transcript"),
     "visit_task": _with_values("visit_task"),
-    "sms_sent": _with_detail_text("sms_sent"),
-    "sms_suppressed": _with_detail_text("sms_suppressed"),
-    "sms_failed": _with_detail_text("sms_failed"),
+    "sms_sent": _text_message("sms_sent"),
+    "sms_suppressed": _text_message("sms_suppressed"),
+    "sms_failed": _text_message("sms_failed"),
     "sms_received": _with_text("sms_received", "text"),
     "sms_replied": _with_text("sms_replied", "text"),
 }
 
 
 def _detail_summary(detail: dict[str, Any]) -> str:
+    """Only for a kind this page does not know (an old or foreign row): its data as stored."""
     return "; ".join(f"{key}: {_s(value)[:200]}" for key, value in sorted(detail.items()))
 
 

@@ -1,4 +1,4 @@
-"""The staff pages' words in zh-CN, ko-KR and en-US: one TOML file per area and locale.
+"""The staff pages' words in the reader's language (the texts: messages/<locale>/staff/).
 
 `t("inbox.title")` looks the key up in the signed-in user's language, then in English, and
 shows the key itself if nobody wrote the text yet (so a missing word is visible, not fatal).
@@ -6,37 +6,12 @@ shows the key itself if nobody wrote the text yet (so a missing word is visible,
 
 from __future__ import annotations
 
-import functools
-import tomllib
-from importlib import resources
 from typing import Any
 
 from flask import g, request
 from flask_login import current_user
 
-LOCALES = ("zh-CN", "ko-KR", "en-US")
-FALLBACK = "en-US"
-
-
-def _flatten(prefix: str, data: dict[str, Any], out: dict[str, str]) -> None:
-    for key, value in data.items():
-        name = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, dict):
-            _flatten(name, value, out)
-        else:
-            out[name] = str(value)
-
-
-@functools.cache
-def catalogue(locale: str) -> dict[str, str]:
-    entries: dict[str, str] = {}
-    folder = resources.files("workspace") / "i18n" / locale
-    for item in sorted(folder.iterdir(), key=lambda entry: entry.name):
-        if item.name.endswith(".toml"):
-            _flatten(
-                item.name.removesuffix(".toml"), tomllib.loads(item.read_text("utf-8")), entries
-            )
-    return entries
+from hotline.i18n import FALLBACK, LOCALES, Message, staff_message, staff_text
 
 
 def current_locale() -> str:
@@ -50,5 +25,9 @@ def current_locale() -> str:
 
 
 def t(key: str, **values: Any) -> str:
-    text = catalogue(current_locale()).get(key) or catalogue(FALLBACK).get(key) or key
-    return text.format(**values) if values else text
+    return staff_text(current_locale(), key, **values)
+
+
+def say(message: Message) -> str:
+    """A message handed up by the domain (a refusal, say) in the reader's language."""
+    return staff_message(current_locale(), message)

@@ -33,7 +33,7 @@ from cases.residents_import import (
     normalise_phone,
 )
 from hotline.db import db
-from ivr.prompts import LOCALES
+from hotline.i18n import LOCALES
 from workspace.i18n import t
 from workspace.views import add_to_nav
 

@@ -509,7 +509,13 @@ def test_the_timeline_tells_the_follow_ups_in_words(app: Flask, staff: FlaskClie
         case = make_case()
         db.session.flush()
         add_event(case, "survey_call_placed", follow_up=1, attempt=2, call_sid="CA1")
-        add_event(case, "survey_call_outcome", outcome="no-answer", next="retry")
+        add_event(
+            case,
+            "survey_call_outcome",
+            outcome="no-answer",
+            next="retry",
+            retry_at="2026-01-05T03:30:00+00:00",
+        )
         add_event(case, "survey_answered", "resident", answer="not_satisfied", channel="sms")
         add_event(case, "sms_received", "resident", text="灯还是不亮 <b>")
         add_event(case, "visit_task", follow_up=3)
@@ -517,8 +523,52 @@ def test_the_timeline_tells_the_follow_ups_in_words(app: Flask, staff: FlaskClie
         case_id = case.id
     page = staff.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "placed the survey call (attempt 2)" in page
-    assert "survey call ended: no-answer" in page
+    assert "survey call ended: nobody answered; will call again at" in page
     assert "answered the survey: Not satisfied (by text)" in page
     assert "灯还是不亮 &lt;b&gt;" in page
     assert "asked the grid worker for a home visit" in page
     assert "recorded “" not in page  # no event fell through to the generic sentence
+
+
+def test_a_chinese_timeline_has_no_raw_codes_or_ids(app: Flask, login: Login) -> None:
+    """Reasons, purposes and outcomes read as Chinese sentences; SIDs and ids stay hidden."""
+    with app.app_context():
+        make_user("li", Role.STAFF, language="zh-CN")
+        case = make_case()
+        db.session.flush()
+        add_event(case, "escalated", reason="not_satisfied")
+        add_event(case, "escalated", deadline="2026-01-05T03:30:00+00:00", overdue_minutes=42)
+        sid = "SM" + "f" * 32
+        add_event(case, "sms_sent", purpose="family_family_resolved_sms", message_sid=sid)
+        add_event(case, "sms_suppressed", purpose="progress", reason="opted_out")
+        add_event(case, "sms_failed", purpose="staff_visit", message_sid=None, error="HTTP 400")
+        add_event(case, "follow_up_cancelled", reason="case_reopened", count=1)
+        add_event(
+            case,
+            "follow_up_cancelled",
+            follow_up=7,
+            follow_up_kind="survey_call",
+            outcome="do_not_call",
+            instead="survey_sms",
+        )
+        add_event(case, "progress_update", follow_up=8, follow_up_kind="progress", outcome="texted")
+        add_event(case, "progress_call_outcome", outcome="busy", next="visit", follow_up=9)
+        add_event(case, "location_changed", "li", grid="B2", from_grid="A1")
+        db.session.commit()
+        case_id = case.id
+    page = login("li").get(f"/cases/{case_id}").get_data(as_text=True)
+    timeline = page[page.index('id="timeline"') :]
+    assert "升级督办了诉求：居民不满意" in timeline
+    assert "已超过办结时限 42 分钟" in timeline
+    assert "用短信发送了给家属的办结通知" in timeline
+    assert "未发送进度告知：该号码已退订短信" in timeline
+    assert "给工作人员的上门回访任务发送失败" in timeline
+    assert "取消了满意度回访：诉求已重启" in timeline
+    assert "取消了满意度回访电话：居民要求不要来电；改为短信满意度调查" in timeline
+    assert "用短信向居民告知了办理进度" in timeline
+    assert "进度告知电话结束：占线；改为上门回访" in timeline
+    assert "修改了问题地点：网格改为B2" in timeline
+    shown = " ".join(re.findall(r'<(?:span class="sentence"|p class="written")>(.*?)<', timeline))
+    for raw in ("not_satisfied", "SM", "purpose", "message_sid", "follow_up", "opted_out", "7"):
+        assert raw not in shown, raw
+    assert "记录了“" not in timeline  # every event has its own sentence

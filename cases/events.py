@@ -1,0 +1,56 @@
+"""Every kind of event a case's timeline records, in one enumeration.
+
+A StrEnum: the stored `case_events.kind` values are these strings, unchanged. Each kind has a
+sentence under `case.event.<kind>` in every language (tests/cases/test_events.py).
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class EventKind(enum.StrEnum):
+    # Opening and transcribing (cases/services.py, sms/handlers.py, tasks/voicemail.py)
+    CASE_OPENED = "case_opened"
+    UNKNOWN_CALL = "unknown_call"
+    RECORDING_RECEIVED = "recording_received"
+    RECORDING_ABSENT = "recording_absent"
+    TRANSCRIBED = "transcribed"
+    TRANSCRIPTION_FAILED = "transcription_failed"
+    RETRANSCRIBE_REQUESTED = "retranscribe_requested"
+    CASE_NUMBER_SMS = "case_number_sms"
+    ON_DUTY_ALERTED = "on_duty_alerted"
+    # What staff do (cases/actions.py, cases/lifecycle.py, cases/routing.py, the JSON API)
+    STATUS_CHANGED = "status_changed"
+    ASSIGNED = "assigned"
+    NOTE = "note"
+    TRANSCRIPT_EDITED = "transcript_edited"
+    TRIAGE_CHANGED = "triage_changed"
+    LOCATION_CHANGED = "location_changed"
+    RESIDENT_LINKED = "resident_linked"
+    PARTICIPANT_ADDED = "participant_added"
+    PART_REPORTED = "part_reported"
+    # Deadlines (tasks/escalation.py, outreach/survey.py)
+    ESCALATED = "escalated"
+    SUPERVISORS_NOTIFIED = "supervisors_notified"
+    # Closing the loop (outreach/): follow-ups, calls, surveys
+    FOLLOW_UP_SCHEDULED = "follow_up_scheduled"
+    FOLLOW_UP_WAITING = "follow_up_waiting"
+    FOLLOW_UP_CANCELLED = "follow_up_cancelled"
+    FOLLOW_UP_DONE = "follow_up_done"
+    SURVEY_CALL_PLACED = "survey_call_placed"
+    SURVEY_CALL_OUTCOME = "survey_call_outcome"
+    PROGRESS_CALL_PLACED = "progress_call_placed"
+    PROGRESS_CALL_OUTCOME = "progress_call_outcome"
+    PROGRESS_UPDATE = "progress_update"
+    SURVEY_SMS_QUEUED = "survey_sms_queued"
+    SURVEY_SMS_NO_REPLY = "survey_sms_no_reply"
+    SURVEY_ANSWERED = "survey_answered"
+    SURVEY_COMMENT = "survey_comment"
+    VISIT_TASK = "visit_task"
+    # Texts (outreach/outbox.py, sms/inbound.py)
+    SMS_SENT = "sms_sent"
+    SMS_SUPPRESSED = "sms_suppressed"
+    SMS_FAILED = "sms_failed"
+    SMS_RECEIVED = "sms_received"
+    SMS_REPLIED = "sms_replied"
