@@ -19,10 +19,15 @@ setup: $(PY)  ## install the hotline and its development tools into .venv
 run: setup  ## set up, then serve web + worker + beat on SQLite (embedded default)
 	$(VENV)/bin/hotline run --host $(HOST) --port $(PORT)
 
+# Two runs: everything on SQLite, then the tests that use a database again on PostgreSQL. Both
+# run even when the first fails; either failing, or finding no test (pytest's 5), fails `make test`.
 test: setup  ## run the whole test suite (starts local PostgreSQL/Redis if needed)
 	./scripts/services.sh
 	./scripts/chromium.sh
-	$(PY) -m pytest
+	status=0; \
+	$(PY) -m pytest --database sqlite || status=$$?; \
+	$(PY) -m pytest --database postgresql || status=$$?; \
+	exit $$status
 
 check: setup  ## lint, format check and type check
 	$(VENV)/bin/ruff check .
