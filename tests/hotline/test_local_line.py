@@ -47,12 +47,9 @@ def local_env(tmp_path: Path, database_url: str) -> dict[str, str]:
 @pytest.fixture
 def local_app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
     app = create_app(Settings.from_env(local_env(tmp_path, database_url)))
-    with app.app_context():
-        db.create_all()
-    yield app
+    yield app  # the run's database already has the schema, emptied after each test
     with app.app_context():
         db.session.remove()
-        db.drop_all()
         db.engine.dispose()
 
 

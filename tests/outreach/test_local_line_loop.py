@@ -23,12 +23,9 @@ from tests.outreach.test_survey_call import resolved_case
 def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
     """The hotline of a first user: no Twilio account, so the local line."""
     app = create_app(Settings.from_env(local_env(tmp_path, database_url)))
-    with app.app_context():
-        db.create_all()
-    yield app
+    yield app  # the run's database already has the schema, emptied after each test
     with app.app_context():
         db.session.remove()
-        db.drop_all()
         db.engine.dispose()
 
 
