@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import ProgrammingError
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
@@ -180,10 +181,17 @@ class PostgresCleaner:
         self.statements = "; ".join(deletes + restarts)
 
     def empty(self) -> None:
-        with self.engine.begin() as connection:
-            # A connection a test left open would make us wait: fail instead of hanging.
-            connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
-            connection.exec_driver_sql(self.statements)
+        try:
+            with self.engine.begin() as connection:
+                # A connection a test left open would make us wait: fail instead of hanging.
+                connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+                connection.exec_driver_sql(self.statements)
+        except ProgrammingError as error:  # a table is gone: the test dropped it
+            db.metadata.create_all(self.engine)  # so that the tests after it are not hit too
+            raise RuntimeError(
+                "this test dropped tables of the run's PostgreSQL database (database_url is "
+                "shared by the run's tests and already has the schema: no drop_all)"
+            ) from error
 
 
 @pytest.fixture(scope="session")
