@@ -60,12 +60,12 @@ def hotline_env(data_dir: Path, database_url: str, rest: TwilioRestDouble) -> di
 
 def note_voicemail(rest: TwilioRestDouble, path: Path, index: int) -> int:
     """What the IVR's webhooks leave behind for one message: call, case, ready recording."""
-    from cases import intake, services
+    from cases import intake, recordings, services
 
     call = services.record_call(f"CA{index:032d}", f"+8210{index:08d}", "+8210", "inbound", "ko-KR")
     sid = rest.add_recording(call.call_sid, path)
     _, recording, _ = intake.case_for_recording(sid, call.call_sid, "ko-KR")
-    services.note_recording_status(recording, "completed", "10")
+    recordings.note_recording_status(recording, "completed", "10")
     return recording.id
 
 
@@ -75,7 +75,7 @@ def real_time_factors(rest: TwilioRestDouble) -> None:
     from hotline.db import db
     from speech.models import resolve_model_path
     from speech.recognizer import load_model
-    from tasks.voicemail import transcribe_recording
+    from tasks.recordings import transcribe_recording
 
     model = load_model(resolve_model_path("ko-KR"))
     with tempfile.TemporaryDirectory() as temp:
@@ -126,9 +126,9 @@ def throughput(rest: TwilioRestDouble, workers: int, copies: int) -> float:
             **hotline_env(hotline.data_dir, hotline.env["HOTLINE_DATABASE_URL"], rest),
         }
         _wait_for_worker(hotline.data_dir.parent / "logs", workers)
+        from cases.recordings import queue_transcription
         from hotline.app import create_app
         from hotline.config import Settings
-        from tasks import dispatch
 
         app = create_app(
             Settings.from_env(
@@ -149,7 +149,7 @@ def throughput(rest: TwilioRestDouble, workers: int, copies: int) -> float:
             ]
             started = time.perf_counter()
             for recording_id in ids:
-                dispatch.transcription(recording_id)
+                queue_transcription(recording_id)
         engine = create_engine(hotline.env["HOTLINE_DATABASE_URL"])
         done = 0
         while done < total:

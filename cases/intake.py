@@ -24,7 +24,16 @@ from sqlalchemy import select
 
 from cases.deadlines import deadline_for
 from cases.events import EventKind
-from cases.models import URGENCY_PRIORITY, Call, Case, CaseSource, Recording, Resident, Urgency
+from cases.models import (
+    URGENCY_PRIORITY,
+    Call,
+    Case,
+    CaseSource,
+    Recording,
+    RecordingPurpose,
+    Resident,
+    Urgency,
+)
 from cases.routing import route_new_case
 from cases.services import add_event, find_call, insert_or_get
 from cases.triage import OTHER, triage
@@ -168,7 +177,10 @@ def _emergency_case_without_recording(call: Call | None) -> Case | None:
         return None
     return db.session.scalar(
         select(Case)
-        .outerjoin(Recording)
+        .outerjoin(
+            Recording,
+            (Recording.case_id == Case.id) & (Recording.purpose == RecordingPurpose.VOICEMAIL),
+        )
         .where(
             Case.call_id == call.id,
             Case.source == CaseSource.EMERGENCY_CALL,

@@ -52,6 +52,13 @@ class Satisfaction(enum.StrEnum):
     NOT_SATISFIED = "not_satisfied"
 
 
+class RecordingPurpose(enum.StrEnum):
+    """Why a resident was recorded: every recording goes through the same pipeline."""
+
+    VOICEMAIL = "voicemail"  # the message that opened (or joined) the case
+    SURVEY_COMMENT = "survey_comment"  # why they are not satisfied, after pressing 3
+
+
 class RecordingStatus(enum.StrEnum):
     PENDING = "pending"  # we know of it; not yet transcribed
     TRANSCRIBED = "transcribed"
@@ -190,7 +197,15 @@ class Case(Base):
         back_populates="case", order_by="TranscriptEdit.id", cascade="all, delete-orphan"
     )
     call: Mapped[Call | None] = relationship()
-    recording: Mapped[Recording | None] = relationship(back_populates="case", uselist=False)
+    # The voicemail; a case has at most one (the survey comments are in `recordings` too).
+    recording: Mapped[Recording | None] = relationship(
+        primaryjoin="and_(Case.id == Recording.case_id, Recording.purpose == 'voicemail')",
+        uselist=False,
+        viewonly=True,
+    )
+    recordings: Mapped[list[Recording]] = relationship(
+        back_populates="case", order_by="Recording.id", viewonly=True
+    )
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
     )
@@ -209,7 +224,8 @@ class Case(Base):
 
 
 class Recording(Base):
-    """A voicemail recording: stored the moment Twilio reports it, transcribed later."""
+    """A resident's recording (a voicemail, a survey comment): stored the moment Twilio reports
+    it, then downloaded and transcribed by one pipeline (tasks.recordings)."""
 
     __tablename__ = "recordings"
 
@@ -217,7 +233,12 @@ class Recording(Base):
     # Twilio retries its callbacks: this constraint makes every replay land on the same row.
     recording_sid: Mapped[str] = mapped_column(String(64), unique=True)
     call_sid: Mapped[str] = mapped_column(String(64), default="")
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    purpose: Mapped[RecordingPurpose] = mapped_column(
+        enum_column(RecordingPurpose), default=RecordingPurpose.VOICEMAIL
+    )
+    locale: Mapped[str] = mapped_column(String(10), default="")  # the speaker's; else the case's
+    transcript: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[RecordingStatus] = mapped_column(
         enum_column(RecordingStatus), default=RecordingStatus.PENDING
     )
@@ -231,7 +252,7 @@ class Recording(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     transcribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    case: Mapped[Case] = relationship(back_populates="recording")
+    case: Mapped[Case] = relationship(back_populates="recordings")
 
 
 class CaseEvent(Base):

@@ -15,8 +15,6 @@ from cases.models import (
     Case,
     CaseEvent,
     CaseStatus,
-    Recording,
-    RecordingStatus,
     Resident,
 )
 from hotline.db import db
@@ -82,27 +80,6 @@ def record_call(call_sid: str, from_phone: str, to_phone: str, direction: str, l
 
 def find_call(call_sid: str) -> Call | None:
     return db.session.scalar(select(Call).where(Call.call_sid == call_sid)) if call_sid else None
-
-
-def note_recording_status(recording: Recording, status: str, duration: str) -> None:
-    """Record what Twilio's recordingStatusCallback said; 'absent' means Twilio heard nothing."""
-    if status == "completed" and not recording.available:
-        recording.available = True
-        recording.duration_s = _seconds(duration)
-        add_event(recording.case, EventKind.RECORDING_RECEIVED, duration_s=recording.duration_s)
-    elif status == "absent" and recording.status == RecordingStatus.PENDING:
-        recording.status = RecordingStatus.FAILED
-        recording.case.no_speech = True
-        recording.case.error = "Twilio recorded no audio: please call the resident back."
-        add_event(recording.case, EventKind.RECORDING_ABSENT)
-    db.session.commit()
-
-
-def _seconds(text: str) -> float | None:
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        return None
 
 
 def latest_open_case(phone: str) -> Case | None:

@@ -11,7 +11,7 @@ from hotline.config import Settings
 from hotline.jobs import HotlineTask, beat_schedule
 
 # Where the tasks live; each declares its own periodic jobs (hotline.jobs.periodic).
-TASK_MODULES = ["tasks.voicemail", "tasks.escalation", "tasks.followups"]
+TASK_MODULES = ["tasks.recordings", "tasks.escalation", "tasks.followups"]
 SPEECH_QUEUE = "speech"
 DEFAULT_QUEUE = "celery"
 
@@ -51,7 +51,7 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         timezone=settings.timezone,
-        task_routes={"tasks.voicemail.transcribe_recording": {"queue": SPEECH_QUEUE}},
+        task_routes={"tasks.recordings.transcribe_recording": {"queue": SPEECH_QUEUE}},
         task_default_queue=DEFAULT_QUEUE,
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
         include=TASK_MODULES,

@@ -232,16 +232,15 @@ def _speech_group() -> click.Group:
     @click.argument("case_number")
     def retranscribe(case_number: str) -> None:
         """Download and transcribe a case's recording again (e.g. after installing a model)."""
+        from cases.recordings import queue_transcription, start_over
         from cases.services import case_by_number
-        from tasks import dispatch
-        from tasks.voicemail import retranscribe as reset
 
         with _app_context():
             case = case_by_number(case_number)
             if case is None or case.recording is None:
                 raise click.ClickException(f"no case {case_number} with a recording")
-            reset(case)
-            queued = dispatch.transcription(case.recording.id)
+            start_over(case.recording)
+            queued = queue_transcription(case.recording.id)
         click.echo(
             f"case {case_number}: "
             + ("queued for transcription" if queued else "will be retried by beat")

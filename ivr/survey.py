@@ -19,7 +19,8 @@ from flask import Blueprint, Response, abort, request
 from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
-from cases.models import CaseStatus
+from cases.models import CaseStatus, Recording
+from cases.recordings import note_recording_status, queue_transcription
 from hotline.db import db
 from hotline.settings import current_settings
 from hotline.twilio_signature import twilio_signed
@@ -27,13 +28,7 @@ from ivr.voice import Voice
 from outreach import dispatcher
 from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, SurveyResponse
 from outreach.schedule import contact_of
-from outreach.survey import (
-    KEYPAD_ANSWERS,
-    note_comment_recording,
-    queue_comment,
-    record_answer,
-    unqueue_comment,
-)
+from outreach.survey import KEYPAD_ANSWERS, note_comment, record_answer
 
 log = logging.getLogger(__name__)
 bp = Blueprint("survey", __name__, url_prefix="/ivr/survey")
@@ -233,28 +228,13 @@ def _recording_sid() -> str:
     return recording_sid
 
 
-def _note_comment(follow_up_id: int) -> SurveyResponse | None:
-    """Attach the recording to the answer once, however often Twilio tells us."""
+def _note_comment(follow_up_id: int) -> Recording | None:
+    """The comment's recording, noted once however often Twilio tells us."""
     response = _response_for(follow_up_id)
     if response is None:
         log.warning("a survey comment for follow-up %s without an answer", follow_up_id)
         return None
-    if note_comment_recording(response, _recording_sid()):
-        db.session.commit()
-    return response
-
-
-def _transcribe(response: SurveyResponse) -> None:
-    """Publish the transcription once (queue_comment is a conditional UPDATE), after commit."""
-    from tasks.followups import transcribe_survey_comment
-
-    if not queue_comment(response.id):
-        return
-    try:
-        transcribe_survey_comment.delay(response.id)
-    except Exception:
-        log.exception("could not publish the comment transcription; the dispatcher retries it")
-        unqueue_comment(response.id)
+    return note_comment(response, _recording_sid(), request.form.get("CallSid", "").strip())
 
 
 @bp.post("/<int:follow_up_id>/comment")
@@ -271,11 +251,13 @@ def comment(follow_up_id: int) -> Response:
 @bp.post("/<int:follow_up_id>/comment-status")
 @twilio_signed
 def comment_status(follow_up_id: int) -> Response:
-    """recordingStatusCallback: the comment can be downloaded now."""
-    if request.form.get("RecordingStatus", "") == "completed":
-        response = _note_comment(follow_up_id)
-        if response is not None and response.comment_recording_sid == _recording_sid():
-            _transcribe(response)
+    """recordingStatusCallback: the comment can be downloaded now (or Twilio heard nothing)."""
+    status = request.form.get("RecordingStatus", "")
+    if status in ("completed", "absent"):
+        recording = _note_comment(follow_up_id)
+        if recording is not None:
+            note_recording_status(recording, status, request.form.get("RecordingDuration", ""))
+            queue_transcription(recording.id)
     return Response(status=204)
 
 

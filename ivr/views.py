@@ -13,7 +13,7 @@ import re
 from flask import Blueprint, Response, abort, request, send_file
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
-from cases import intake, services
+from cases import intake, recordings, services
 from cases.models import Call, Case
 from hotline import clock
 from hotline.db import db
@@ -22,7 +22,6 @@ from hotline.settings import current_settings
 from hotline.twilio_signature import twilio_signed
 from ivr.voice import Voice, recorded_prompt_path
 from outreach import notices
-from tasks import dispatch
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")
@@ -294,7 +293,7 @@ def recording_status() -> Response:
     case, recording, created = intake.case_for_recording(
         _recording_sid(), request.form.get("CallSid", "").strip(), settings.default_locale
     )
-    services.note_recording_status(
+    recordings.note_recording_status(
         recording,
         status=request.form.get("RecordingStatus", ""),
         duration=request.form.get("RecordingDuration", ""),
@@ -302,7 +301,7 @@ def recording_status() -> Response:
     if created:
         notices.text_case_number(case)
         db.session.commit()
-    dispatch.transcription(recording.id)
+    recordings.queue_transcription(recording.id)
     return Response(status=204)
 
 

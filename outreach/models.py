@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cases.models import Case, Satisfaction
+from cases.models import Case, Recording, Satisfaction
 from hotline.db import Base, UTCDateTime, enum_column, utcnow
 
 
@@ -115,9 +115,12 @@ class SurveyResponse(Base):
     follow_up_id: Mapped[int | None] = mapped_column(ForeignKey("follow_ups.id"))
     answer: Mapped[Satisfaction] = mapped_column(enum_column(Satisfaction))
     channel: Mapped[str] = mapped_column(String(10))  # call or sms
+    # The comment after "not satisfied": a Recording (purpose survey_comment) with this SID.
     comment_recording_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
-    comment_file_path: Mapped[str] = mapped_column(String(300), default="")
-    comment_transcript: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case: Mapped[Case] = relationship()
+    comment: Mapped[Recording | None] = relationship(
+        primaryjoin="foreign(SurveyResponse.comment_recording_sid) == Recording.recording_sid",
+        viewonly=True,
+    )

@@ -10,20 +10,21 @@ outbox rows, sent by the dispatcher after commit). The caller only commits.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from accounts.directory import supervisors
 from cases.events import EventKind
 from cases.lifecycle import transition
-from cases.models import Case, CaseStatus, Satisfaction
+from cases.models import Case, CaseStatus, Recording, RecordingPurpose, Satisfaction
+from cases.recordings import note_recording
 from cases.services import add_event
 from hotline.clock import now
-from hotline.db import db, moved_one_row
+from hotline.db import db
 from hotline.i18n import catalogue, supported_locale
 from hotline.settings import current_settings
 from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, SurveyResponse
 from outreach.outbox import queue_sms
-from outreach.schedule import copy_to_family
+from outreach.schedule import contact_of, copy_to_family
 
 RESIDENT = "resident"
 KEYPAD_ANSWERS = {
@@ -104,44 +105,21 @@ def notify_not_satisfied(case: Case) -> int:
     return len(recipients)
 
 
-def note_comment_recording(response: SurveyResponse, recording_sid: str) -> bool:
-    """Attach a comment recording to the answer; False if it was noted already."""
-    if response.comment_recording_sid is not None:
-        return False
-    taken = db.session.scalar(
-        select(SurveyResponse.id).where(SurveyResponse.comment_recording_sid == recording_sid)
+def note_comment(
+    response: SurveyResponse, recording_sid: str, call_sid: str = ""
+) -> Recording | None:
+    """The comment after "not satisfied": a recording of the case like any other (noted once,
+    transcribed by the same pipeline); None if this answer already has a different comment."""
+    if response.comment_recording_sid not in (None, recording_sid):
+        return None
+    locale = contact_of(response.case).locale
+    recording, _ = note_recording(
+        response.case, recording_sid, RecordingPurpose.SURVEY_COMMENT, locale, call_sid
     )
-    if taken is not None:
-        return False
-    response.comment_recording_sid = recording_sid
-    return True
-
-
-# comment_file_path holds this marker while the comment waits for its transcription task.
-COMMENT_QUEUED = "queued"
-
-
-def queue_comment(response_id: int) -> bool:
-    """Claim the comment for transcription (committed); False if it was claimed already."""
-    claimed = moved_one_row(
-        update(SurveyResponse)
-        .where(
-            SurveyResponse.id == response_id,
-            SurveyResponse.comment_recording_sid.is_not(None),
-            SurveyResponse.comment_file_path == "",
-        )
-        .values(comment_file_path=COMMENT_QUEUED)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return claimed
-
-
-def unqueue_comment(response_id: int) -> None:
-    db.session.execute(
-        update(SurveyResponse)
-        .where(SurveyResponse.id == response_id, SurveyResponse.comment_file_path == COMMENT_QUEUED)
-        .values(comment_file_path="")
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    expected = (RecordingPurpose.SURVEY_COMMENT, response.case_id)
+    if (recording.purpose, recording.case_id) != expected:
+        return None  # that SID belongs to something else
+    if response.comment_recording_sid is None:
+        response.comment_recording_sid = recording_sid
+        db.session.commit()
+    return recording

@@ -32,7 +32,7 @@ from accounts.permissions import can_edit, can_view
 from cases import actions
 from cases.errors import Refused
 from cases.lifecycle import allowed_next, is_overdue
-from cases.models import Case, CaseEvent, Resident, Urgency
+from cases.models import Case, CaseEvent, Recording, RecordingPurpose, Resident, Urgency
 from cases.triage import CATEGORIES
 from hotline.db import db
 from hotline.settings import current_settings
@@ -89,7 +89,8 @@ def show(case_id: int) -> ResponseReturnValue:
         editable=editable,
         overdue=is_overdue(case),
         next_statuses=allowed_next(case),
-        has_recording=_recording_file(case) is not None,
+        has_recording=_recording_file(case.recording) is not None,
+        comments=_survey_comments(case),
         words=machine_words(case),
         timeline=timeline(case),
         my_part=next((p for p in case.participants if p.user_id == me.id), None),
@@ -188,13 +189,12 @@ def _search_residents(query: str, user: User) -> list[Resident]:
 AUDIO_FALLBACK_TYPE = "application/octet-stream"
 
 
-def _recording_file(case: Case) -> Path | None:
-    """The voicemail file on disk, only if it lies inside the recordings folder.
+def _recording_file(recording: Recording | None) -> Path | None:
+    """A recording's file on disk, only if it lies inside the recordings folder.
 
     The path comes from the Recording row alone; a relative one is read against the folder,
     and anything that resolves (symlinks too) outside it is treated as missing.
     """
-    recording = case.recording
     if recording is None or not recording.file_path:
         return None
     folder = (current_settings().data_dir / "recordings").resolve()
@@ -211,16 +211,33 @@ def _recording_file(case: Case) -> Path | None:
 @login_required
 def recording(case_id: int) -> ResponseReturnValue:
     """The voicemail for the page's audio player, with range requests so seeking works."""
+    return _send_recording(_load_case(case_id, edit=False).recording)
+
+
+@bp.get("/cases/<int:case_id>/recordings/<int:recording_id>")
+@login_required
+def any_recording(case_id: int, recording_id: int) -> ResponseReturnValue:
+    """Any recording of the case (a survey comment too), for whoever may see the case."""
     case = _load_case(case_id, edit=False)
-    path = _recording_file(case)
-    if path is None or case.recording is None:
+    return _send_recording(next((r for r in case.recordings if r.id == recording_id), None))
+
+
+def _send_recording(recording: Recording | None) -> ResponseReturnValue:
+    path = _recording_file(recording)
+    if path is None or recording is None:
         abort(404)
-    declared = case.recording.content_type.strip().lower()
+    declared = recording.content_type.strip().lower()
     # Only audio types: a stored type must never make the browser treat the file as a page.
     mimetype = declared if declared.startswith("audio/") else AUDIO_FALLBACK_TYPE
     response = send_file(path, mimetype=mimetype, conditional=True, max_age=0)
     response.cache_control.private = True  # a resident's voice: no shared caches
     return response
+
+
+def _survey_comments(case: Case) -> list[tuple[Recording, bool]]:
+    """The residents' survey comments, each with whether its audio can be played."""
+    comments = [r for r in case.recordings if r.purpose == RecordingPurpose.SURVEY_COMMENT]
+    return [(comment, _recording_file(comment) is not None) for comment in comments]
 
 
 # -- acting on the case ------------------------------------------------------------------

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from cases.models import Case, Recording, RecordingStatus
+from cases.recordings import queue_transcription
 from hotline import migrate
 from hotline.app import create_app
 from hotline.config import Settings
 from hotline.db import db
-from tasks import dispatch
 from tests.conftest import make_env
 from tests.e2e.conftest import BIN, KOREAN_CENTRE
 from tests.tasks.test_voicemail import noted_recording, wav_bytes
@@ -65,7 +65,7 @@ def test_killed_worker_process_is_replaced_and_the_message_transcribed_once(
         noise = np.random.default_rng(7).normal(0, 2000, 8000 * 120).clip(-32000, 32000)
         with app.app_context():
             recording_id = noted_recording(rest, wav_bytes(noise))
-            assert dispatch.transcription(recording_id)
+            assert queue_transcription(recording_id)
 
             def attempts() -> int:
                 db.session.expire_all()

@@ -70,7 +70,7 @@ def test_a_task_delayed_outside_a_writing_transaction_is_published_at_once(
 def test_periodic_jobs_are_declared_by_their_packages(app: Flask) -> None:
     schedule = beat_schedule()
     assert schedule["tasks.followups.dispatch_follow_ups"]["schedule"] == 15.0
-    assert schedule["tasks.voicemail.requeue_stalled_recordings"]["schedule"] == 60.0
+    assert schedule["tasks.recordings.requeue_stalled_recordings"]["schedule"] == 60.0
     assert app.extensions["celery"].conf.beat_schedule == schedule
 
 

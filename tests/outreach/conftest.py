@@ -18,7 +18,7 @@ from hotline.clock import CLOCK_KEY
 from hotline.db import db
 from outreach import dispatcher
 from outreach.models import FollowUp, OutboundMessage
-from tasks import followups
+from tasks import followups, recordings
 from tests.accounts.conftest import make_user
 from tests.workspace.conftest import make_case
 
@@ -57,6 +57,15 @@ def clock(app: Flask) -> Clock:
     return moment
 
 
+# What the played worker runs, by the names the tests see published.
+WORKER_TASKS = {
+    "place_follow_up": followups.place_follow_up,
+    "send_text": followups.send_text,
+    "check_call_outcome": followups.check_call_outcome,
+    "transcribe_recording": recordings.transcribe_recording,
+}
+
+
 @dataclass
 class Beat:
     """Celery beat and a worker, played in the test: publish, then run what was published."""
@@ -78,19 +87,19 @@ class Beat:
     def work(self) -> None:
         while self.published:
             name, row_id = self.published.pop(0)
-            getattr(followups, name).apply(args=[row_id]).get()
+            WORKER_TASKS[name].apply(args=[row_id]).get()
         db.session.expire_all()
 
 
 @pytest.fixture
 def beat(app: Flask, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Beat:
     played = Beat()
-    for name in ("place_follow_up", "send_text", "check_call_outcome", "transcribe_survey_comment"):
+    for name, task in WORKER_TASKS.items():
 
         def publish(row_id: int, name: str = name) -> None:
             played.published.append((name, row_id))
 
-        monkeypatch.setattr(getattr(followups, name), "delay", publish)
+        monkeypatch.setattr(task, "delay", publish)
     return played
 
 

@@ -18,7 +18,7 @@ from outreach import dispatcher, notices
 from outreach.models import OutboundStatus
 from speech import Transcript, Word
 from tasks.followups import send_text
-from tasks.voicemail import _apply_transcript
+from tasks.recordings import _apply_transcript
 from tests.conftest import HOTLINE_NUMBER, ON_DUTY
 from tests.outreach.conftest import Clock, events, outbox
 from twilio_double.rest import TwilioRestDouble

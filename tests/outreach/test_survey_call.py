@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import wave
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,10 +13,11 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from cases.models import Case, CaseStatus, Satisfaction
+from cases.models import Case, CaseStatus, RecordingPurpose, RecordingStatus, Satisfaction
 from hotline.db import db
 from outreach.models import FollowUpKind, FollowUpStatus, OutboundStatus, SurveyResponse
 from tasks.escalation import escalate_overdue_cases
+from tasks.recordings import requeue_stalled_recordings
 from tests.conftest import HOTLINE_NUMBER, PUBLIC_URL
 from tests.outreach.conftest import (
     ASSIGNEE_PHONE,
@@ -267,10 +269,39 @@ def test_a_comment_after_3_is_transcribed_once_onto_the_timeline(
         assert "您的意见已经记下" in result.said[-1]
         beat.work()  # the transcription task(s) published by the callbacks
         [response] = db.session.scalars(db.select(SurveyResponse)).all()
-        assert response.comment_recording_sid and response.comment_transcript == "灯还是不亮"
+        assert response.comment is not None and response.comment.transcript == "灯还是不亮"
+        assert response.comment.purpose == RecordingPurpose.SURVEY_COMMENT
+        assert response.comment.status == RecordingStatus.TRANSCRIBED
+        # The comment is playable on the case page, with its transcript.
+        assert response.comment.file_path and Path(response.comment.file_path).is_file()
         assert [locale for _, locale in fake_recognizer.heard] == ["zh-CN"]
         [comment] = events(case.id, "survey_comment")
         assert comment.detail["transcript"] == "灯还是不亮"
+
+
+def test_a_comment_whose_transcription_was_lost_is_requeued_by_beat(
+    app: Flask,
+    rest: TwilioRestDouble,
+    beat: Beat,
+    clock: Clock,
+    phone: CallSimulator,
+    fake_recognizer: FakeRecognizer,
+) -> None:
+    """The broker lost the task: the comment is a recording like a voicemail, and the same
+    sweep finds it, so staff never see "left a comment" with no audio and no text."""
+    fake_recognizer.reply = "还是没修好"
+    with app.app_context():
+        case = resolved_case(clock)
+        phone.answer(survey_call(rest, beat, clock), [Press("3"), Speak(speech_wav())])
+        lost = [item for item in beat.published if item[0] == "transcribe_recording"]
+        assert len(lost) == 1
+        beat.published.remove(lost[0])  # lost with the broker
+        beat.work()
+        clock.advance(minutes=31)
+        assert requeue_stalled_recordings.apply().get() == 1
+        beat.work()
+        [comment] = events(case.id, "survey_comment")
+        assert comment.detail["transcript"] == "还是没修好"
 
 
 def test_not_satisfied_is_not_escalated_twice_by_the_overdue_beat(

@@ -17,11 +17,11 @@ from flask import Flask
 
 from cases import intake, services
 from cases.models import Case, CaseSource, RecordingStatus
+from cases.recordings import note_recording_status, queue_transcription, start_over
 from hotline.db import db
 from speech import AudioUnreadable, ModelMissing, VoskRecognizer
 from speech.metrics import cer
-from tasks import dispatch
-from tasks.voicemail import requeue_stalled_recordings, transcribe_recording
+from tasks.recordings import requeue_stalled_recordings, transcribe_recording
 from tests.conftest import require_shared_speech
 from tests.speech.fakes import FakeRecognizer, transcript_of
 from twilio_double.rest import TwilioRestDouble
@@ -48,7 +48,7 @@ def noted_recording(rest: TwilioRestDouble, audio: bytes | Path, **kwargs: objec
     call = services.record_call("CA" + "1" * 32, CALLER, "+8610123456", "inbound", "ko-KR")
     sid = rest.add_recording(call.call_sid, audio, **kwargs)  # type: ignore[arg-type]
     _, recording, _ = intake.case_for_recording(sid, call.call_sid, "ko-KR")
-    services.note_recording_status(recording, "completed", "7")
+    note_recording_status(recording, "completed", "7")
     return recording.id
 
 
@@ -163,8 +163,6 @@ def test_task_is_idempotent(
 def test_missing_model_is_a_clear_error_and_retranscribe_recovers(
     app: Flask, rest: TwilioRestDouble, fake_recognizer: FakeRecognizer, tmp_path: Path
 ) -> None:
-    from tasks.voicemail import retranscribe
-
     missing = tmp_path / "no-such-model"  # as Vosk's adapter says it (tests/speech/test_models)
     fake_recognizer.reply = ModelMissing(f"The speech model folder {missing} does not exist.")
     with app.app_context():
@@ -173,7 +171,8 @@ def test_missing_model_is_a_clear_error_and_retranscribe_recovers(
         assert case.recording is not None and case.recording.status == RecordingStatus.FAILED
         assert "no-such-model" in case.error
         fake_recognizer.reply = ""  # the model is installed: the silence is heard as silence
-        retranscribe(case)
+        assert case.recording is not None
+        start_over(case.recording)
         case = run_task(recording_id)
         assert case.recording is not None and case.recording.status == RecordingStatus.TRANSCRIBED
         assert case.error == "No speech recognised: listen to the recording."
@@ -185,14 +184,12 @@ def test_duplicate_status_callbacks_enqueue_one_transcription(
     with app.app_context():
         recording_id = noted_recording(rest, wav_bytes(np.zeros(800)))
         sent = []
-        from tasks import voicemail
-
-        original = voicemail.transcribe_recording.delay
-        voicemail.transcribe_recording.delay = lambda *a: sent.append(a)  # type: ignore[method-assign]
+        original = transcribe_recording.delay
+        transcribe_recording.delay = lambda *a: sent.append(a)  # type: ignore[method-assign]
         try:
-            results = [dispatch.transcription(recording_id) for _ in range(3)]
+            results = [queue_transcription(recording_id) for _ in range(3)]
         finally:
-            voicemail.transcribe_recording.delay = original  # type: ignore[method-assign]
+            transcribe_recording.delay = original  # type: ignore[method-assign]
         assert results == [True, False, False] and sent == [(recording_id,)]
 
 

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from accounts.models import Role
-from cases.models import Case, CaseStatus, Recording, RecordingStatus
+from cases.models import Case, CaseStatus, Recording, RecordingPurpose, RecordingStatus
 from hotline.db import db
 from hotline.settings import EXTENSION_KEY
 from tests.workspace.conftest import make_case, make_user
@@ -199,3 +199,34 @@ def test_only_those_who_may_see_the_case_hear_it(
     assert fetch(login("dept"), f"/cases/{stored}/recording").data == AUDIO
     anonymous = fetch(app.test_client(), f"/cases/{stored}/recording")
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+
+
+def test_a_survey_comment_plays_on_the_case_page_with_its_transcript(
+    app: Flask, staff: FlaskClient, stored: int, login: Callable[..., FlaskClient]
+) -> None:
+    path = recordings_dir(app) / "RE0009.wav"
+    path.write_bytes(AUDIO)
+    with app.app_context():
+        comment = Recording(
+            recording_sid="RE" + uuid.uuid4().hex,
+            case_id=stored,
+            purpose=RecordingPurpose.SURVEY_COMMENT,
+            status=RecordingStatus.TRANSCRIBED,
+            available=True,
+            file_path=str(path),
+            content_type="audio/x-wav",
+            transcript="灯还是不亮",
+        )
+        db.session.add(comment)
+        db.session.commit()
+        comment_id = comment.id
+    page = staff.get(f"/cases/{stored}").get_data(as_text=True)
+    url = f"/cases/{stored}/recordings/{comment_id}"
+    assert "Survey comments" in page and f'src="{url}"' in page and "灯还是不亮" in page
+    assert f'src="/cases/{stored}/recording"' in page  # the voicemail keeps its own player
+    played = fetch(staff, url, Range="bytes=0-9")
+    assert played.status_code == 206 and played.data == AUDIO[:10]
+    assert fetch(staff, f"/cases/{stored}/recordings/{comment_id + 1}").status_code == 404
+    with app.app_context():
+        make_user("gw_b2", Role.GRID_WORKER, grid="B2")
+    assert fetch(login("gw_b2"), url).status_code == 404  # another grid's case

@@ -1,34 +1,32 @@
-"""Turns a noted recording into a transcribed, triaged case, however the attempt goes.
+"""Turns a noted recording into a transcript, however the attempt goes, for every purpose.
 
-Idempotent and safe to repeat: a recording already transcribed is left alone, and a worker
-killed mid-task has its message redelivered (late acknowledgement).
+A voicemail fills in its case (transcript, words, triage); a survey comment keeps its
+transcript and goes on the case's timeline. Download, retries, errors and re-queueing are the
+same for both (cases.recordings). Idempotent: a recording already transcribed is left alone,
+and a worker killed mid-task has its message redelivered (late acknowledgement).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from celery import Task, shared_task
-from sqlalchemy import or_, select
 
 import speech
 from cases.events import EventKind
 from cases.intake import apply_triage
-from cases.models import Case, Recording, RecordingStatus
+from cases.models import Case, Recording, RecordingPurpose, RecordingStatus
+from cases.recordings import requeue_stalled
 from cases.services import add_event
 from hotline.clock import now
 from hotline.db import db
 from hotline.jobs import periodic
 from hotline.settings import current_settings
 from hotline.telephony import RecordingDownloadError, current_telephony
-from tasks import dispatch
 
 log = logging.getLogger(__name__)
 
 DOWNLOAD_ATTEMPTS = 5
-STALLED_AFTER = timedelta(minutes=30)  # longer than every retry's backoff added up
-UNCONFIRMED_AFTER = timedelta(minutes=10)  # Twilio's "completed" callback never came
 
 
 def retry_delay(retries: int) -> int:
@@ -42,10 +40,9 @@ def transcribe_recording(self: Task, recording_id: int) -> None:
         return
     recording.attempts += 1
     db.session.commit()
-    settings = current_settings()
     try:
         downloaded = current_telephony().download_recording(
-            recording.recording_sid, settings.data_dir / "recordings"
+            recording.recording_sid, current_settings().data_dir / "recordings"
         )
     except RecordingDownloadError as error:
         if self.request.retries < DOWNLOAD_ATTEMPTS - 1:
@@ -60,24 +57,53 @@ def transcribe_recording(self: Task, recording_id: int) -> None:
     recording.file_path = str(downloaded.path)
     recording.content_type = downloaded.content_type
     db.session.commit()
+    locale = recording.locale or recording.case.locale
     try:
-        transcript = speech.current_recognizer().transcribe_file(
-            downloaded.path, recording.case.locale
-        )
+        transcript = speech.current_recognizer().transcribe_file(downloaded.path, locale)
     except speech.SpeechError as error:
         _fail(recording, str(error))
         return
-    _apply_transcript(recording, transcript)
+    recording.status = RecordingStatus.TRANSCRIBED
+    recording.transcribed_at = now()
+    recording.transcript = transcript.text
+    recording.duration_s = recording.duration_s or transcript.duration_s
+    if recording.purpose == RecordingPurpose.SURVEY_COMMENT:
+        _apply_comment(recording, transcript)
+    else:
+        _apply_transcript(recording, transcript)
 
 
 def _fail(recording: Recording, message: str) -> None:
-    """Give up on the machine, not on the resident: the case stays, with the error for staff."""
+    """Give up on the machine, not on the resident: the recording stays for staff to hear."""
     recording.status = RecordingStatus.FAILED
     recording.last_error = message
-    recording.case.error = message
-    add_event(recording.case, EventKind.TRANSCRIPTION_FAILED, error=message)
+    if recording.purpose == RecordingPurpose.SURVEY_COMMENT:
+        add_event(
+            recording.case,
+            EventKind.SURVEY_COMMENT,
+            "resident",
+            transcript="",
+            recording_sid=recording.recording_sid,
+            error=message,
+        )
+    else:
+        recording.case.error = message
+        add_event(recording.case, EventKind.TRANSCRIPTION_FAILED, error=message)
     db.session.commit()
     log.warning("case %s: %s", recording.case.number, message)
+
+
+def _apply_comment(recording: Recording, transcript: speech.Transcript) -> None:
+    """What a dissatisfied resident said after the survey, on the case's timeline."""
+    add_event(
+        recording.case,
+        EventKind.SURVEY_COMMENT,
+        "resident",
+        transcript=transcript.text,
+        recording_sid=recording.recording_sid,
+        no_speech=transcript.no_speech,
+    )
+    db.session.commit()
 
 
 def _apply_transcript(recording: Recording, transcript: speech.Transcript) -> None:
@@ -94,9 +120,6 @@ def _apply_transcript(recording: Recording, transcript: speech.Transcript) -> No
     if transcript.truncated:
         case.error = (case.error + " The recording was cut short.").strip()
     triaged = apply_triage(case, transcript.text, case.locale)
-    recording.status = RecordingStatus.TRANSCRIBED
-    recording.transcribed_at = now()
-    recording.duration_s = recording.duration_s or transcript.duration_s
     add_event(
         case,
         EventKind.TRANSCRIBED,
@@ -109,38 +132,7 @@ def _apply_transcript(recording: Recording, transcript: speech.Transcript) -> No
     db.session.commit()
 
 
-def retranscribe(case: Case) -> None:
-    """Staff asked for another go (a model was installed, or a download failed): start over."""
-    recording = case.recording
-    if recording is None:
-        raise ValueError(f"case {case.number} has no recording")
-    recording.status = RecordingStatus.PENDING
-    recording.available = True
-    recording.enqueued_at = None
-    recording.last_error = ""
-    add_event(case, EventKind.RETRANSCRIBE_REQUESTED)
-    db.session.commit()
-
-
 @periodic(60.0)
 def requeue_stalled_recordings() -> int:
     """Beat, every minute: re-send recordings whose task was lost or never published."""
-    moment = now()
-    stalled = db.session.scalars(
-        select(Recording)
-        .where(
-            Recording.status == RecordingStatus.PENDING,
-            or_(
-                Recording.enqueued_at.is_(None) & Recording.available.is_(True),
-                Recording.enqueued_at < moment - STALLED_AFTER,
-                Recording.enqueued_at.is_(None)
-                & (Recording.created_at < moment - UNCONFIRMED_AFTER),
-            ),
-        )
-        .limit(100)
-    ).all()
-    for recording in stalled:
-        recording.available = True
-        recording.enqueued_at = None
-    db.session.commit()
-    return sum(dispatch.transcription(recording.id) for recording in stalled)
+    return requeue_stalled(now())

@@ -1,0 +1,140 @@
+"""Every recording of a resident, whatever it is for, goes the same way.
+
+    noted (a Twilio callback; idempotent on the RecordingSid)
+      -> available (recordingStatusCallback "completed"; "absent": nothing was recorded)
+      -> queued for transcription once (a conditional UPDATE; published after commit)
+      -> downloaded, transcribed and applied by tasks.recordings, by purpose
+      -> re-queued by beat if the task was lost or never published.
+
+A voicemail fills in its case; a survey comment is kept with its transcript on the case's
+timeline and is playable on the case page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+
+from cases.events import EventKind
+from cases.models import Case, Recording, RecordingPurpose, RecordingStatus
+from cases.services import add_event, insert_or_get
+from hotline.clock import now
+from hotline.db import db, moved_one_row
+from hotline.jobs import publish
+
+TRANSCRIBE_TASK = "tasks.recordings.transcribe_recording"
+STALLED_AFTER = timedelta(minutes=30)  # longer than every retry's backoff added up
+UNCONFIRMED_AFTER = timedelta(minutes=10)  # Twilio's "completed" callback never came
+NO_AUDIO = "Twilio recorded no audio: please call the resident back."
+
+
+def note_recording(
+    case: Case, recording_sid: str, purpose: RecordingPurpose, locale: str, call_sid: str = ""
+) -> tuple[Recording, bool]:
+    """The row for this RecordingSid, made (and committed) on first sight; True if made now."""
+
+    def lookup() -> Recording | None:
+        return db.session.scalar(select(Recording).where(Recording.recording_sid == recording_sid))
+
+    existing = lookup()
+    if existing is not None:
+        return existing, False
+
+    def make() -> Recording:
+        recording = Recording(
+            recording_sid=recording_sid,
+            call_sid=call_sid,
+            case=case,
+            purpose=purpose,
+            locale=locale,
+        )
+        db.session.add(recording)
+        return recording
+
+    return insert_or_get(make, lookup)
+
+
+def note_recording_status(recording: Recording, status: str, duration: str) -> None:
+    """What Twilio's recordingStatusCallback said; 'absent' means Twilio heard nothing."""
+    if status == "completed" and not recording.available:
+        recording.available = True
+        recording.duration_s = _seconds(duration)
+        if recording.purpose == RecordingPurpose.VOICEMAIL:
+            add_event(recording.case, EventKind.RECORDING_RECEIVED, duration_s=recording.duration_s)
+    elif status == "absent" and recording.status == RecordingStatus.PENDING:
+        recording.status = RecordingStatus.FAILED
+        recording.last_error = NO_AUDIO
+        if recording.purpose == RecordingPurpose.VOICEMAIL:
+            recording.case.no_speech = True
+            recording.case.error = NO_AUDIO
+            add_event(recording.case, EventKind.RECORDING_ABSENT)
+    db.session.commit()
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        return None
+
+
+def queue_transcription(recording_id: int) -> bool:
+    """Publish the transcription once, however many times Twilio repeats its callback.
+
+    The claim and the publish go together: the task is published when the claim commits. If
+    the broker is down then, beat re-queues the recording after STALLED_AFTER.
+    """
+    claimed = moved_one_row(
+        update(Recording)
+        .where(
+            Recording.id == recording_id,
+            Recording.available.is_(True),
+            Recording.enqueued_at.is_(None),
+            Recording.status == RecordingStatus.PENDING,
+        )
+        .values(enqueued_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed:
+        publish(TRANSCRIBE_TASK, recording_id)
+    db.session.commit()
+    return claimed
+
+
+def stalled_recordings(moment: datetime, limit: int = 100) -> list[Recording]:
+    """Pending recordings whose task was lost, never published, or never confirmed by Twilio."""
+    return list(
+        db.session.scalars(
+            select(Recording)
+            .where(
+                Recording.status == RecordingStatus.PENDING,
+                or_(
+                    Recording.enqueued_at.is_(None) & Recording.available.is_(True),
+                    Recording.enqueued_at < moment - STALLED_AFTER,
+                    Recording.enqueued_at.is_(None)
+                    & (Recording.created_at < moment - UNCONFIRMED_AFTER),
+                ),
+            )
+            .limit(limit)
+        )
+    )
+
+
+def requeue_stalled(moment: datetime) -> int:
+    stalled = stalled_recordings(moment)
+    for recording in stalled:
+        recording.available = True
+        recording.enqueued_at = None
+    db.session.commit()
+    return sum(queue_transcription(recording.id) for recording in stalled)
+
+
+def start_over(recording: Recording) -> None:
+    """Staff asked for another go (a model was installed, a download failed)."""
+    recording.status = RecordingStatus.PENDING
+    recording.available = True
+    recording.enqueued_at = None
+    recording.last_error = ""
+    add_event(recording.case, EventKind.RETRANSCRIBE_REQUESTED)
+    db.session.commit()
