@@ -83,7 +83,8 @@ def queue_transcription(recording_id: int) -> bool:
     """Publish the transcription once, however many times Twilio repeats its callback.
 
     The claim and the publish go together: the task is published when the claim commits. If
-    the broker is down then, beat re-queues the recording after STALLED_AFTER.
+    the broker refuses it, the claim is given back and beat's next sweep (a minute) tries
+    again; a task lost after publishing is re-queued after STALLED_AFTER.
     """
     claimed = moved_one_row(
         update(Recording)
@@ -97,7 +98,12 @@ def queue_transcription(recording_id: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     if claimed:
-        publish(TRANSCRIBE_TASK, recording_id)
+        give_back = (
+            update(Recording)
+            .where(Recording.id == recording_id, Recording.status == RecordingStatus.PENDING)
+            .values(enqueued_at=None)
+        )
+        publish(TRANSCRIBE_TASK, recording_id, undo=give_back)
     db.session.commit()
     return claimed
 

@@ -27,7 +27,7 @@ from typing import Any, ParamSpec, TypeVar
 from celery import Task, shared_task
 from flask import current_app, has_app_context
 from flask_sqlalchemy.session import Session
-from sqlalchemy import String, event, update
+from sqlalchemy import Executable, String, event, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, ORMExecuteState, SessionTransaction, mapped_column
 
@@ -48,14 +48,28 @@ class _Deferred:
     args: tuple[Any, ...] | None
     kwargs: dict[str, Any] | None
     options: dict[str, Any]
+    undo: Executable | None = None  # gives a claimed row back if the publish fails
 
     def publish(self) -> None:
         try:
-            Task.apply_async(self.task, self.args, self.kwargs, **self.options)
+            if self.kwargs or self.options:
+                Task.apply_async(self.task, self.args, self.kwargs, **self.options)
+            else:
+                self.task.delay(*(self.args or ()))  # nothing pending now: goes straight out
         except Exception:
-            log.exception(
-                "could not publish %s%s; its sweep will find it", self.task.name, self.args
-            )
+            log.exception("could not publish %s%s", self.task.name, self.args)
+            self.give_back()
+
+    def give_back(self) -> None:
+        """Undo the claim at once, so the next sweep retries it; if that fails too, the stale
+        sweep finds the row later."""
+        if self.undo is None:
+            return
+        try:
+            with db.engine.begin() as connection:  # the session may not be used after commit
+                connection.execute(self.undo)
+        except Exception:
+            log.exception("could not give back the claim of %s%s", self.task.name, self.args)
 
 
 class HotlineTask(Task):
@@ -204,8 +218,17 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
     return {name: {"task": name, "schedule": every} for name, every in _SCHEDULE.items()}
 
 
-def publish(task_name: str, *args: Any) -> None:
+def publish(task_name: str, *args: Any, undo: Executable | None = None) -> None:
     """`delay()` by name (after commit, as above), for domain code that the task modules import:
-    naming the task instead of importing it keeps dependencies running one way."""
-    celery = current_app.extensions["celery"]
-    celery.tasks[task_name].delay(*args)
+    naming the task instead of importing it keeps dependencies running one way.
+
+    `undo` is a statement that gives back what the caller claimed for this task (a row marked
+    as queued); it runs, in its own transaction, only if publishing fails.
+    """
+    task = current_app.extensions["celery"].tasks[task_name]
+    deferred = _Deferred(task, args, None, {}, undo)
+    session = _writing_session()
+    if session is None:
+        deferred.publish()
+    else:
+        session.info.setdefault(_PENDING, []).append(deferred)

@@ -30,7 +30,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.exc import SQLAlchemyError
 
 from accounts.directory import grid_workers, supervisors
 from cases.events import EventKind
@@ -39,6 +38,7 @@ from cases.services import add_event
 from hotline.clock import now
 from hotline.db import db, moved_one_row
 from hotline.i18n import catalogue, supported_locale
+from hotline.jobs import publish
 from hotline.redaction import mask_phone
 from hotline.settings import current_settings
 from hotline.telephony import TelephonyNotConfigured, TelephonyRefused, current_telephony
@@ -51,10 +51,11 @@ from outreach.models import (
     OutboundStatus,
     SurveyResponse,
 )
-from outreach.outbox import queue_sms
+from outreach.outbox import SEND_TEXT_TASK, queue_sms
 from outreach.schedule import Contact, contact_of, next_window
 
 log = logging.getLogger(__name__)
+TASKS = "tasks.followups"  # where the worker's tasks live (named, not imported: see hotline.jobs)
 K = FollowUpKind
 S = FollowUpStatus
 BATCH = 500
@@ -102,15 +103,21 @@ def dispatch_due(moment: datetime | None = None) -> DispatchReport:
 def _drain(
     in_flight: Select[Any],
     claim: Callable[[int], list[int]],
-    publish: Callable[[list[int]], int],
+    publish: Callable[[list[int]], Select[Any]],
 ) -> int:
-    """Claim and publish batch after batch while fewer than MAX_IN_FLIGHT wait in the broker."""
+    """Claim and publish batch after batch while fewer than MAX_IN_FLIGHT wait in the broker.
+
+    Each batch's tasks are published when its claim commits; a batch the broker refused was
+    given back (`publish` returns how to count those), and the next tick tries again.
+    """
     total = 0
     while (room := min(BATCH, MAX_IN_FLIGHT - (db.session.scalar(in_flight) or 0))) > 0:
         ids = claim(room)
-        published = publish(ids)
-        total += published
-        if len(ids) < room or published < len(ids):
+        given_back = publish(ids)
+        db.session.commit()
+        refused = db.session.scalar(given_back) or 0 if ids else 0
+        total += len(ids) - refused
+        if len(ids) < room or refused:
             break
     return total
 
@@ -165,59 +172,34 @@ def _claim_due(
 
 
 def _claim(statement: Any) -> list[int]:
-    """Run a conditional UPDATE ... RETURNING and commit: only the rows it moved come back."""
-    claimed = sorted(db.session.scalars(statement.execution_options(synchronize_session=False)))
-    db.session.commit()
-    return claimed
+    """Run a conditional UPDATE ... RETURNING: only the rows it moved come back (uncommitted:
+    their tasks are published when the caller commits)."""
+    return sorted(db.session.scalars(statement.execution_options(synchronize_session=False)))
 
 
-def _publish(task_name: str, ids: list[int], undo: Callable[[list[int]], None]) -> int:
-    """Publish one task per claimed row, after commit; on a broker error give the rest back."""
-    from tasks import followups
-
-    task = getattr(followups, task_name)
-    for index, row_id in enumerate(ids):
-        try:
-            task.delay(row_id)
-        except Exception:
-            log.exception(
-                "could not publish %s; %d rows go back to wait", task_name, len(ids) - index
-            )
-            undo(ids[index:])
-            return index
-    return len(ids)
-
-
-def _publish_follow_ups(ids: list[int]) -> int:
-    def undo(rest: list[int]) -> None:
-        _safely(
+def _publish_follow_ups(ids: list[int], task: str = "place_follow_up") -> Select[Any]:
+    """A task per claimed follow-up; a refused publish gives its row back to SCHEDULED."""
+    for row_id in ids:
+        give_back = (
             update(FollowUp)
-            .where(FollowUp.id.in_(rest), FollowUp.status == S.CLAIMED)
+            .where(FollowUp.id == row_id, FollowUp.status == S.CLAIMED)
             .values(status=S.SCHEDULED, claimed_at=None)
         )
+        publish(f"{TASKS}.{task}", row_id, undo=give_back)
+    return select(func.count()).where(FollowUp.id.in_(ids), FollowUp.status == S.SCHEDULED)
 
-    return _publish("place_follow_up", ids, undo)
 
-
-def _publish_texts(ids: list[int]) -> int:
-    def undo(rest: list[int]) -> None:
-        _safely(
+def _publish_texts(ids: list[int]) -> Select[Any]:
+    """A send task per claimed text; a refused publish gives its row back to QUEUED."""
+    for row_id in ids:
+        give_back = (
             update(OutboundMessage)
-            .where(OutboundMessage.id.in_(rest), OutboundMessage.status == OutboundStatus.SENDING)
+            .where(OutboundMessage.id == row_id, OutboundMessage.status == OutboundStatus.SENDING)
             .values(status=OutboundStatus.QUEUED)
         )
-
-    return _publish("send_text", ids, undo)
-
-
-def _safely(statement: Any) -> None:
-    """Giving rows back is best effort: if it fails too, the stale sweep republishes them."""
-    try:
-        db.session.execute(statement.execution_options(synchronize_session=False))
-        db.session.commit()
-    except SQLAlchemyError:
-        db.session.rollback()
-        log.exception("could not give claimed rows back; the stale sweep will publish them")
+        publish(SEND_TEXT_TASK, row_id, undo=give_back)
+    waiting = OutboundMessage.status == OutboundStatus.QUEUED
+    return select(func.count()).where(OutboundMessage.id.in_(ids), waiting)
 
 
 def _republish_stale(moment: datetime) -> int:
@@ -236,7 +218,6 @@ def _republish_stale(moment: datetime) -> int:
             .limit(BATCH)
         )
     )
-    db.session.commit()
     sending = _claim(
         update(OutboundMessage)
         .where(
@@ -256,8 +237,14 @@ def _republish_stale(moment: datetime) -> int:
         .values(claimed_at=moment)
         .returning(FollowUp.id)
     )
-    count = _publish_follow_ups(claimed + placing) + _publish_texts(sending)
-    count += _publish("check_call_outcome", unheard, lambda rest: None)
+    _publish_follow_ups(claimed)
+    for row_id in placing:  # a lease, not a claim: nothing to give back
+        publish(f"{TASKS}.place_follow_up", row_id)
+    _publish_texts(sending)
+    for row_id in unheard:
+        publish(f"{TASKS}.check_call_outcome", row_id)
+    db.session.commit()
+    count = len(claimed) + len(placing) + len(sending) + len(unheard)
     if count:
         log.warning("republished %d follow-ups and texts whose tasks were lost", count)
     return count

@@ -49,6 +49,7 @@ def opted_out(phone: str) -> bool:
 
 
 SEND_TEXT_TASK = "tasks.followups.send_text"
+Q = OutboundStatus
 
 
 def queue_sms(
@@ -61,8 +62,9 @@ def queue_sms(
     """One text to one recipient, in the caller's transaction: every text the hotline sends.
 
     A text due now is claimed at once and its send task published when the transaction
-    commits; a later one waits for the dispatcher. If the publish is lost (broker down), the
-    dispatcher's stale sweep sends it once the broker is back.
+    commits; a later one waits for the dispatcher. If the broker refuses the publish, the text
+    goes back to the queue for the dispatcher's next tick; if the task is lost after it was
+    published, the dispatcher's stale sweep sends it.
     """
     moment = now()
     message = OutboundMessage(
@@ -81,7 +83,14 @@ def queue_sms(
     if message.due_at <= moment:
         message.status = OutboundStatus.SENDING  # claimed by us, as the dispatcher would
         db.session.flush()
-        publish(SEND_TEXT_TASK, message.id)
+        give_back = (
+            update(OutboundMessage)
+            .where(
+                OutboundMessage.id == message.id, OutboundMessage.status == OutboundStatus.SENDING
+            )
+            .values(status=Q.QUEUED)
+        )
+        publish(SEND_TEXT_TASK, message.id, undo=give_back)
     return message
 
 

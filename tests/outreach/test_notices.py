@@ -164,17 +164,37 @@ def test_broker_down_when_the_case_opens_and_the_texts_go_once_it_is_back(
         outage.setattr(Task, "apply_async", broker_down)
         with app.app_context():
             case_id = _emergency_call_case().id  # commits; publishing fails and is logged
-            assert {m.status for m in outbox()} == {OutboundStatus.SENDING}
+            # The claims were given back: the texts wait in the outbox, none is lost.
+            assert {m.status for m in outbox()} == {OutboundStatus.QUEUED}
+            dispatcher.dispatch_due()  # still down: claimed, refused, given back again
+            assert {m.status for m in outbox()} == {OutboundStatus.QUEUED}
     assert rest.messages == []
     published: list[int] = []
     monkeypatch.setattr(send_text, "delay", published.append)
     with app.app_context():
         assert current_settings().on_duty_numbers == ON_DUTY_THREE
+        clock.advance(seconds=15)
+        dispatcher.dispatch_due()  # the broker is back: the next tick sends them
+        _work(published, times=2)
+        assert sorted(m["to"] for m in rest.messages) == sorted(ON_DUTY_THREE)
+        assert len(events(case_id, "sms_sent")) == 3
+
+
+def test_texts_whose_tasks_the_broker_lost_are_sent_by_the_stale_sweep(
+    app: Flask, rest: TwilioRestDouble, published: list[int]
+) -> None:
+    _three_on_duty(app)
+    clock = Clock(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    app.extensions[CLOCK_KEY] = clock
+    with app.app_context():
+        case_id = _emergency_call_case().id
+        assert len(published) == 3
+        published.clear()  # the broker restarted and lost them
         clock.advance(minutes=1)
         dispatcher.dispatch_due()
-        assert published == []  # maybe still on its way: not sent twice
+        assert published == []  # maybe still on their way: not sent twice
         clock.advance(minutes=10)
-        dispatcher.dispatch_due()  # the broker is back: the stale sweep publishes them
+        dispatcher.dispatch_due()
         _work(published, times=2)
         assert sorted(m["to"] for m in rest.messages) == sorted(ON_DUTY_THREE)
         assert len(events(case_id, "sms_sent")) == 3
