@@ -42,6 +42,8 @@ from hotline.db import db
 
 # Receivers get the case and the words that made it one (none for the emergency key).
 emergency_raised = Namespace().signal("case-emergency-raised")
+# A resident left a voicemail on this case (sent once per RecordingSid, inside its transaction).
+voicemail_received = Namespace().signal("case-voicemail-received")
 ALERT_WORDS = 3  # the words quoted to the on-duty staff
 
 
@@ -164,6 +166,7 @@ def case_for_recording(
         db.session.add(recording)
         if emergency is not None:  # the message left after an unanswered emergency call
             add_event(case, EventKind.CASE_OPENED, source="voicemail", recording_sid=recording_sid)
+        voicemail_received.send(case)
         if call is None:
             add_event(case, EventKind.UNKNOWN_CALL, call_sid=call_sid)
         return recording

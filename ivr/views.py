@@ -16,12 +16,10 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 from cases import intake, recordings, services
 from cases.models import Call, Case
 from hotline import clock
-from hotline.db import db
 from hotline.i18n import supported_locale
 from hotline.settings import current_settings
 from hotline.twilio_signature import twilio_signed
 from ivr.voice import Voice, recorded_prompt_path
-from outreach import notices
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")
@@ -273,12 +271,9 @@ def recorded() -> Response:
     call = _call()
     voice = _voice(call)
     response = VoiceResponse()
-    case, _, created = intake.case_for_recording(
+    case, _, _ = intake.case_for_recording(
         _recording_sid(), call.call_sid if call else "", voice.locale
     )
-    if created:
-        notices.text_case_number(case)
-        db.session.commit()
     if request.form.get("Digits") != "hangup":
         voice.say(response, "case_number", digits=voice.prompts.digits(case.number))
         response.hangup()
@@ -290,7 +285,7 @@ def recorded() -> Response:
 def recording_status() -> Response:
     """Twilio says the recording is ready: note it durably, then let a worker transcribe it."""
     settings = current_settings()
-    case, recording, created = intake.case_for_recording(
+    _, recording, _ = intake.case_for_recording(
         _recording_sid(), request.form.get("CallSid", "").strip(), settings.default_locale
     )
     recordings.note_recording_status(
@@ -298,9 +293,6 @@ def recording_status() -> Response:
         status=request.form.get("RecordingStatus", ""),
         duration=request.form.get("RecordingDuration", ""),
     )
-    if created:
-        notices.text_case_number(case)
-        db.session.commit()
     recordings.queue_transcription(recording.id)
     return Response(status=204)
 

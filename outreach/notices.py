@@ -60,6 +60,12 @@ def on_emergency(case: Case, words: list[str] | None = None, **_: object) -> Non
     alert_on_duty(case, words or [])
 
 
+def on_voicemail(case: Case, **_: object) -> None:
+    """cases.intake.voicemail_received receiver: the caller gets their case number by text,
+    queued in the same transaction as the recording, so exactly once per message."""
+    text_case_number(case)
+
+
 def _already_alerted(case: Case) -> bool:
     if case.id is None:
         return False

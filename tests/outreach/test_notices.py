@@ -14,7 +14,7 @@ from cases.models import Case, Resident, Urgency
 from hotline.clock import CLOCK_KEY
 from hotline.db import db
 from hotline.settings import EXTENSION_KEY, current_settings
-from outreach import dispatcher, notices
+from outreach import dispatcher
 from outreach.models import OutboundStatus
 from speech import Transcript, Word
 from tasks.followups import send_text
@@ -59,9 +59,8 @@ def test_case_number_text_goes_once_in_the_callers_language(
     app: Flask, rest: TwilioRestDouble, published: list[int]
 ) -> None:
     with app.app_context():
-        case = _voicemail_case()
-        notices.text_case_number(case)
-        db.session.commit()
+        case = _voicemail_case()  # queued with the recording, in its transaction
+        intake.case_for_recording("RE" + "5" * 32, "CA" + "5" * 32, "ko-KR")  # a replay
         _work(published, times=2)
         [message] = rest.messages
         assert message["to"] == CALLER and message["from"] == HOTLINE_NUMBER
@@ -77,11 +76,11 @@ def test_opted_out_resident_gets_no_text(
     with app.app_context():
         db.session.add(Resident(phone=CALLER, name="김영희", language="ko-KR", sms_opt_out=True))
         db.session.commit()
-        message = notices.text_case_number(_voicemail_case())
-        db.session.commit()
+        _voicemail_case()
         _work(published)
         assert rest.messages == [] and published == []
-        assert message is not None and message.status == OutboundStatus.SUPPRESSED
+        [message] = outbox(purpose="case_number")
+        assert message.status == OutboundStatus.SUPPRESSED
 
 
 def test_emergency_words_in_a_message_alert_the_on_duty_staff_once(
@@ -94,7 +93,7 @@ def test_emergency_words_in_a_message_alert_the_on_duty_staff_once(
         _apply_transcript(case.recording, _transcript("할머니 가 넘어졌 어요 가스 냄새 가 나요"))
         assert case.urgency == Urgency.EMERGENCY
         _work(published, times=2)
-        [alert] = rest.messages
+        [alert] = [message for message in rest.messages if message["to"] != CALLER]
         assert alert["to"] == ON_DUTY
         assert case.number in alert["body"] and "紧急" in alert["body"]
         assert "넘어졌" in alert["body"]
