@@ -466,7 +466,7 @@ def _survey_text(follow_up: FollowUp, contact: Contact, moment: datetime) -> str
     if _wait_for_window(follow_up, moment, None):
         return "waiting"
     case = follow_up.case
-    queue_sms(contact.phone, contact.prompts.text("survey_sms", number=case.number), "survey", case)
+    queue_sms(contact.phone, contact.texts.text("survey_sms", number=case.number), "survey", case)
     schedule.copy_to_family(case, "family_survey_sms")
     follow_up.status = S.AWAITING
     follow_up.attempts += 1
@@ -488,15 +488,15 @@ def _progress(follow_up: FollowUp, contact: Contact, moment: datetime) -> str:
     if _wait_for_window(follow_up, moment, None if contact.can_text else contact):
         return "waiting"
     case = follow_up.case
-    words = {"status": contact.prompts.status(case.status.value)}
-    words["next_step"] = contact.prompts.next_step(case.status.value)
+    words = {"status": contact.texts.status(case.status.value)}
+    words["next_step"] = contact.texts.next_step(case.status.value)
     if not contact.can_text:
         placed = _place_call(follow_up, contact)
         if placed == "placed":
             schedule.copy_to_family(case, "family_progress_sms", **words)
             db.session.commit()
         return placed
-    body = contact.prompts.text("progress_sms", number=case.number, **words)
+    body = contact.texts.text("progress_sms", number=case.number, **words)
     queue_sms(contact.phone, body, "progress", case)
     schedule.copy_to_family(case, "family_progress_sms", **words)
     follow_up.attempts += 1
@@ -510,9 +510,7 @@ def _visit(follow_up: FollowUp, contact: Contact, moment: datetime) -> str:
     case = follow_up.case
     workers = grid_workers(case.grid) or supervisors()
     for user in workers:
-        words = catalogue(
-            supported_locale(user.language, current_settings().default_locale), "voice"
-        )
+        words = catalogue(supported_locale(user.language, current_settings().default_locale), "sms")
         body = words.text(
             "staff_visit_sms",
             number=case.number,

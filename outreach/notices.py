@@ -28,7 +28,7 @@ def text_case_number(case: Case) -> OutboundMessage | None:
     """The caller's case number, which they also heard read out, in their language."""
     if not case.phone:
         return None
-    words = catalogue(supported_locale(case.locale, current_settings().default_locale), "voice")
+    words = catalogue(supported_locale(case.locale, current_settings().default_locale), "sms")
     body = words.text("case_number_sms", number=case.number)
     return queue_sms(case.phone, body, "case_number", case)
 
@@ -38,7 +38,7 @@ def alert_on_duty(case: Case, words: list[str]) -> int:
     if _already_alerted(case):
         return 0
     settings = current_settings()
-    prompts = catalogue(settings.default_locale, "voice")
+    prompts = catalogue(settings.default_locale, "sms")
     name = f" {case.resident.name}" if case.resident else ""
     key = "emergency_keyword_alert_sms" if words else "emergency_alert_sms"
     body = prompts.text(

@@ -65,7 +65,13 @@ class Contact:
 
     @property
     def prompts(self) -> Catalogue:
+        """What the resident hears on the phone."""
         return catalogue(self.locale, "voice")
+
+    @property
+    def texts(self) -> Catalogue:
+        """What the resident (and their family) reads in a text."""
+        return catalogue(self.locale, "sms")
 
 
 def contact_of(case: Case) -> Contact:
@@ -188,7 +194,7 @@ def copy_to_family(case: Case, key: str, **values: str) -> int:
         return 0
     family = [person for person in contact.resident.family_contacts if person.receives_updates]
     for person in family:
-        body = contact.prompts.text(key, name=contact.name, number=case.number, **values)
+        body = contact.texts.text(key, name=contact.name, number=case.number, **values)
         queue_sms(person.phone, body, f"family_{key}", case, due_at=next_window(now()))
     return len(family)
 

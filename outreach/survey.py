@@ -93,7 +93,7 @@ def notify_not_satisfied(case: Case) -> int:
     if case.assignee is not None and case.assignee.phone and case.assignee.active:
         recipients.setdefault(case.assignee.phone, case.assignee)
     for phone, user in recipients.items():
-        words = catalogue(supported_locale(user.language, default), "voice")
+        words = catalogue(supported_locale(user.language, default), "sms")
         body = words.text("staff_not_satisfied_sms", number=case.number, assignee=assignee)
         purpose = "staff_assignee" if user is case.assignee else "staff_supervisor"
         queue_sms(phone, body, purpose, case)

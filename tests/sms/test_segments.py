@@ -69,7 +69,19 @@ def test_agrees_with_the_twilio_double_on_random_texts() -> None:
 
 # Realistic values: a five-digit case number, or the longest a resident may key in (echoed by
 # status_not_found); every status label is tried in the status reply.
-FILLED = {"number": "10023"}
+FILLED = {
+    "number": "10023",
+    # The hotline's own texts (outreach): a resident's name and address, an on-duty alert's
+    # caller and words, a progress update's status, a family copy's note of what was done.
+    "name": "王秀英",
+    "phone": "+8613800000001",
+    "words": "摔倒、起不来",
+    "status": "正在处理中",
+    "next_step": "处理完成后，我们会给您打电话。",
+    "note": "已更换楼道灯泡",
+    "assignee": "Li Staff",
+    "address": "幸福里3号楼2单元501",
+}
 LONGEST_NUMBER = "123456789"
 
 
@@ -77,11 +89,17 @@ def replies(locale: str) -> Catalogue:
     return catalogue(locale, "sms")
 
 
-def _every_reply(locale: str) -> list[tuple[str, str]]:
+# The same in Latin letters, for the check that English texts stay in GSM-7.
+LATIN = {key: "Wang Xiuying" if key == "name" else value for key, value in FILLED.items()}
+LATIN.update(words="fell, cannot get up", status="in progress", next_step="We will call you.")
+LATIN.update(note="Replaced the stairwell bulb", address="Building 3, Unit 2, Flat 501")
+
+
+def _every_reply(locale: str, values: dict[str, str] = FILLED) -> list[tuple[str, str]]:
     words = replies(locale)
     # status_report is filled with every status below; status.* and next_step.* are its parts.
     keys = sorted(key for key in words.keys() - {"status_report"} if "." not in key)
-    filled = [(key, words.text(key, **FILLED)) for key in keys]
+    filled = [(key, words.text(key, **values)) for key in keys]
     filled.append(("status_not_found", words.text("status_not_found", number=LONGEST_NUMBER)))
     for status in CaseStatus:
         filled.append((f"status.{status.value}", status_report(words, "10023", status.value)))
@@ -96,7 +114,9 @@ def test_every_reply_fits_in_two_segments(locale: str) -> None:
 
 def test_english_replies_stay_in_gsm7() -> None:
     """One curly quote would make a reply UCS-2 and halve what fits in a segment."""
-    ucs2 = [key for key, text in _every_reply("en-US") if count_segments(text).encoding != GSM7]
+    ucs2 = [
+        key for key, text in _every_reply("en-US", LATIN) if count_segments(text).encoding != GSM7
+    ]
     assert ucs2 == []
 
 
