@@ -144,14 +144,10 @@ def case_for_recording(
     def lookup() -> Recording | None:
         return db.session.scalar(select(Recording).where(Recording.recording_sid == recording_sid))
 
-    existing = lookup()
-    if existing is not None:
-        return existing.case, existing, False
-    call = find_call(call_sid)
-    # A message left after an unanswered emergency call belongs to that emergency's case.
-    emergency = _emergency_case_without_recording(call)
-
     def make() -> Recording:
+        call = find_call(call_sid)
+        # A message left after an unanswered emergency call belongs to that emergency's case.
+        emergency = _emergency_case_without_recording(call)
         case = emergency or open_case(
             Intake(
                 CaseSource.VOICEMAIL,

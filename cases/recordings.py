@@ -37,10 +37,6 @@ def note_recording(
     def lookup() -> Recording | None:
         return db.session.scalar(select(Recording).where(Recording.recording_sid == recording_sid))
 
-    existing = lookup()
-    if existing is not None:
-        return existing, False
-
     def make() -> Recording:
         recording = Recording(
             recording_sid=recording_sid,

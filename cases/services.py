@@ -37,10 +37,14 @@ def add_event(case: Case, kind: EventKind, actor: str = "system", **detail: Any)
 
 
 def insert_or_get(make: Callable[[], T], lookup: Callable[[], T | None]) -> tuple[T, bool]:
-    """Insert and commit; when a unique constraint says it exists already, return that row.
+    """The row `lookup` finds; else insert it with `make` and commit (True: made now).
 
-    Twilio retries webhooks, and two of them may race: the constraint decides who wins.
+    Twilio retries webhooks, and two of them may race: the unique constraint decides who wins,
+    and the loser returns the winner's row.
     """
+    existing = lookup()
+    if existing is not None:
+        return existing, False
     try:
         row = make()
         db.session.commit()
@@ -55,12 +59,9 @@ def insert_or_get(make: Callable[[], T], lookup: Callable[[], T | None]) -> tupl
 
 def record_call(call_sid: str, from_phone: str, to_phone: str, direction: str, locale: str) -> Call:
     """The call row for a CallSid, made on first sight; greets the resident by their language."""
-    existing = db.session.scalar(select(Call).where(Call.call_sid == call_sid))
-    if existing is not None:
-        return existing
-    resident = find_resident(from_phone)
 
     def make() -> Call:
+        resident = find_resident(from_phone)
         call = Call(
             call_sid=call_sid,
             from_phone=from_phone,
