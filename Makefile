@@ -29,10 +29,11 @@ test: setup  ## run the whole test suite (starts local PostgreSQL/Redis if neede
 	$(PY) -m pytest --database postgresql || status=$$?; \
 	exit $$status
 
-check: setup  ## lint, format check and type check
+check: setup  ## lint, format check, type check and the direction of imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: setup  ## run the benchmarks and print their figures
 	$(PY) benchmarks/transcription.py

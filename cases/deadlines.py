@@ -13,13 +13,12 @@ from flask import has_app_context
 
 from cases.models import Urgency
 from hotline.config import DEFAULT_DEADLINES
+from hotline.settings import current_settings
 
 
 def _configured() -> dict[str, timedelta]:
     if not has_app_context():
         return DEFAULT_DEADLINES
-    from hotline.settings import current_settings
-
     return current_settings().deadlines
 
 

@@ -1,6 +1,6 @@
 """The figures behind the ledger (台账) and the dashboard, counted by the database.
 
-Every query takes `scope`, the WHERE clause of who is asking (accounts.permissions.case_scope),
+Every query takes `scope`, the WHERE clause of who is asking (cases.permissions.case_scope),
 so a grid worker's ledger and dashboard hold only their grid. Periods are calendar days in the
 centre's time zone: a period from Monday to Sunday is [Monday 00:00, next Monday 00:00) local
 time, turned into UTC bounds here so the database compares plain timestamps. The dashboard's

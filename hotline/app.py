@@ -6,17 +6,27 @@ from pathlib import Path
 
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 import outreach
 import speech
+from accounts.logins import login_manager
+from accounts.sessions import DatabaseSessionInterface
+from cases.api import bp as api_bp
 from hotline import redaction, telephony
 from hotline.celery_app import celery_init_app
 from hotline.config import Settings
 from hotline.db import db
 from hotline.instance_secret import instance_secret
 from hotline.settings import EXTENSION_KEY
+from ivr.survey import bp as survey_bp
+from ivr.views import bp as ivr_bp
+from sms.views import bp as sms_bp
+from workspace import admin, case_page, dashboard, inbox, ledger, login, residents
+from workspace.views import bp as workspace_bp
+from workspace.views import init_app as init_workspace
 
 
 def create_app(
@@ -59,19 +69,6 @@ def _instance_secret_key(data_dir: Path) -> str:
 
 def _init_workspace(app: Flask) -> None:
     """Staff pages: server-side sessions, logins, CSRF on every form; webhooks and API exempt."""
-    from flask_wtf.csrf import CSRFProtect
-
-    from accounts.sessions import DatabaseSessionInterface
-    from accounts.views import bp as auth_bp
-    from accounts.views import login_manager
-    from hotline.api import bp as api_bp
-    from ivr.survey import bp as survey_bp
-    from ivr.views import bp as ivr_bp
-    from sms.views import bp as sms_bp
-    from workspace import admin, case_page, dashboard, inbox, ledger, residents
-    from workspace.views import bp as workspace_bp
-    from workspace.views import init_app as init_workspace
-
     app.session_interface = DatabaseSessionInterface()
     login_manager.init_app(app)
     app.before_request(_allow_large_uploads)  # before CSRFProtect, which reads the form
@@ -81,8 +78,8 @@ def _init_workspace(app: Flask) -> None:
         csrf.exempt(webhook)  # Twilio signs its webhooks instead
     csrf.exempt(api_bp)  # bearer tokens, no cookies
     init_workspace(app)
-    pages = (inbox, case_page, residents, ledger, dashboard, admin)
-    for blueprint in (*webhooks, api_bp, auth_bp, workspace_bp, *(page.bp for page in pages)):
+    pages = (login, inbox, case_page, residents, ledger, dashboard, admin)
+    for blueprint in (*webhooks, api_bp, workspace_bp, *(page.bp for page in pages)):
         app.register_blueprint(blueprint)
 
 

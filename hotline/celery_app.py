@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import kombu.transport.sqlalchemy as sqla
 from celery import Celery
 from flask import Flask
 
@@ -29,8 +30,6 @@ def _poll_sqlite_broker_often(broker_url: str) -> None:
     about 2 follow-ups a second; it passes transport options to create_engine, so the
     interval can only be set on the class."""
     if broker_url.startswith("sqla+"):
-        import kombu.transport.sqlalchemy as sqla
-
         sqla.Transport.polling_interval = 0.05
 
 

@@ -14,8 +14,18 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from accounts.models import Role, User
+from cases.api_tokens import create_token
+from cases.recordings import queue_transcription, start_over
+from cases.residents_import import COLUMNS, import_residents
+from cases.services import case_by_number
+from hotline import migrate
+from hotline.app import create_app
 from hotline.config import Settings
+from hotline.db import db
+from hotline.server import serve
 from hotline.simulate import simulate
+from speech.cli import speech_group
 
 CELERY_APP = "hotline.worker"
 
@@ -23,8 +33,6 @@ CELERY_APP = "hotline.worker"
 @contextmanager
 def _app_context() -> Iterator[Flask]:
     """An app context for one command; its database connections are closed at the end."""
-    from hotline.app import create_app
-    from hotline.db import db
 
     app = create_app()
     with app.app_context():
@@ -86,8 +94,6 @@ def web(host: str, port: int, processes: int, threads: int) -> None:
 
 
 def _serve(host: str, port: int, processes: int, threads: int) -> None:
-    from hotline.server import serve
-
     click.echo(f"hotline listening on http://{host}:{port}")
     serve(host, port, processes, threads)
 
@@ -108,18 +114,17 @@ def beat(celery_args: tuple[str, ...]) -> None:
     os.execv(sys.executable, _celery("beat", "--loglevel", "INFO", *celery_args))  # noqa: S606
 
 
-@main.group()
-def db() -> None:
+@main.group("db")
+def db_commands() -> None:
     """Database schema."""
 
 
 def _migrate(settings: Settings) -> None:
-    from hotline import migrate
 
     migrate.upgrade(settings.database_url)
 
 
-@db.command("upgrade")
+@db_commands.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema up to date."""
     _migrate(Settings.from_env())
@@ -136,9 +141,6 @@ def tokens() -> None:
 @click.option("--user", "username", default=None, help="Act with this staff account's permissions.")
 def tokens_create(name: str, username: str | None) -> None:
     """Make an API token; it is printed once, as the last line, and stored only hashed."""
-    from accounts.models import User
-    from hotline.api_tokens import create_token
-    from hotline.db import db
 
     with _app_context():
         user = None
@@ -176,8 +178,6 @@ def users_create(
     language: str,
 ) -> None:
     """Make a staff account (the first one: --role admin)."""
-    from accounts.models import Role, User
-    from hotline.db import db
 
     if len(password) < 8:
         raise click.ClickException("the password needs at least 8 characters")
@@ -210,7 +210,6 @@ def residents() -> None:
 @click.option("--region", default="CN", show_default=True, help="For numbers without +country.")
 def residents_import(csv_file: Path, region: str) -> None:
     """Import residents from CSV; nothing is imported if any row is bad."""
-    from cases.residents_import import COLUMNS, import_residents
 
     with _app_context():
         report = import_residents(csv_file, region)
@@ -225,29 +224,21 @@ def residents_import(csv_file: Path, region: str) -> None:
     click.echo(f"imported {report.imported} new and updated {report.updated} residents")
 
 
-def _speech_group() -> click.Group:
-    from speech.cli import speech_group
-
-    @speech_group.command("retranscribe")
-    @click.argument("case_number")
-    def retranscribe(case_number: str) -> None:
-        """Download and transcribe a case's recording again (e.g. after installing a model)."""
-        from cases.recordings import queue_transcription, start_over
-        from cases.services import case_by_number
-
-        with _app_context():
-            case = case_by_number(case_number)
-            if case is None or case.recording is None:
-                raise click.ClickException(f"no case {case_number} with a recording")
-            start_over(case.recording)
-            queued = queue_transcription(case.recording.id)
-        click.echo(
-            f"case {case_number}: "
-            + ("queued for transcription" if queued else "will be retried by beat")
-        )
-
-    return speech_group
+@speech_group.command("retranscribe")
+@click.argument("case_number")
+def retranscribe(case_number: str) -> None:
+    """Download and transcribe a case's recording again (e.g. after installing a model)."""
+    with _app_context():
+        case = case_by_number(case_number)
+        if case is None or case.recording is None:
+            raise click.ClickException(f"no case {case_number} with a recording")
+        start_over(case.recording)
+        queued = queue_transcription(case.recording.id)
+    click.echo(
+        f"case {case_number}: "
+        + ("queued for transcription" if queued else "will be retried by beat")
+    )
 
 
-main.add_command(_speech_group(), "speech")
+main.add_command(speech_group, "speech")
 main.add_command(simulate, "simulate")

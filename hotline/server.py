@@ -7,6 +7,8 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from hotline.app import create_app
+
 
 class HotlineServer(BaseApplication):
     """gunicorn's documented "custom application": options from our CLI, app from our factory."""
@@ -20,8 +22,6 @@ class HotlineServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        from hotline.app import create_app
-
         return create_app()
 
 

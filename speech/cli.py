@@ -12,6 +12,7 @@ import click
 
 from speech.errors import SpeechError
 from speech.extension import current_recognizer
+from speech.models import install_model
 
 __all__ = ["speech_group"]
 
@@ -45,8 +46,6 @@ def install_command(
 
     Prints the archive's SHA-256: pass it as --sha256 on other machines to pin the model.
     """
-    from speech.models import install_model
-
     try:
         installed = install_model(
             spec, models_dir=models_dir, locale=locale, sha256=sha256, index_url=index_url

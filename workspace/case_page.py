@@ -28,11 +28,11 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
 from accounts.models import Role, User
-from accounts.permissions import can_edit, can_view
 from cases import actions
 from cases.errors import Refused
 from cases.lifecycle import allowed_next, is_overdue
 from cases.models import Case, CaseEvent, Recording, RecordingPurpose, Resident, Urgency
+from cases.permissions import can_edit, can_view
 from cases.triage import CATEGORIES
 from hotline.db import db
 from hotline.settings import current_settings

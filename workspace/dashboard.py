@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from accounts.models import Role, User
-from accounts.permissions import case_scope
+from cases.permissions import case_scope
 from cases.reports import (
     RESPONSE_HOURS,
     GridLoad,

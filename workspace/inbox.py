@@ -29,9 +29,9 @@ from sqlalchemy.orm import defer, joinedload
 from werkzeug.datastructures import MultiDict
 
 from accounts.models import User
-from accounts.permissions import case_scope
 from cases.lifecycle import is_overdue
 from cases.models import OPEN_STATUS_VALUES, Case, CaseStatus, Urgency
+from cases.permissions import case_scope
 from cases.search import MAX_QUERY_LENGTH, query_tokens, search_condition
 from cases.triage import CATEGORIES
 from hotline.clock import now

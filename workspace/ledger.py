@@ -26,8 +26,8 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy import select
 
 from accounts.models import Role, User
-from accounts.permissions import case_scope
 from cases.models import Case
+from cases.permissions import case_scope
 from cases.reports import (
     LEDGER_COLUMNS,
     Period,

@@ -21,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from accounts.models import Role, User
-from accounts.permissions import case_scope
 from cases.models import Case, FamilyContact, Resident
+from cases.permissions import case_scope
 from cases.residents_export import residents_csv
 from cases.residents_import import (
     DEFAULT_REGION,

@@ -12,8 +12,8 @@ from flask import Flask
 from sqlalchemy import true
 
 from accounts.models import Role, User
-from accounts.permissions import case_scope
 from cases.models import Case, CaseEvent, CaseSource, CaseStatus, Satisfaction
+from cases.permissions import case_scope
 from cases.reports import (
     GridLoad,
     Period,

@@ -13,8 +13,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from accounts.models import Role, User
+from cases.api_tokens import create_token
 from cases.models import Case, CaseEvent, CaseParticipant, CaseStatus, Urgency
-from hotline.api_tokens import create_token
 from hotline.clock import CLOCK_KEY
 from hotline.db import db
 from tests.accounts.conftest import make_user

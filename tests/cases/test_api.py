@@ -4,7 +4,7 @@ from click.testing import CliRunner
 from flask import Flask
 
 from cases import intake, services
-from hotline.api_tokens import create_token
+from cases.api_tokens import create_token
 from hotline.cli import main
 from hotline.db import db
 

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of /api, served at /api/openapi.json.
 
-Written by hand, but the response schemas come from hotline.api, where each sits beside the
-serialiser it describes; a test checks real responses against them and that every route
+Written by hand, but the response schemas come from cases.api_json, where each sits beside
+the serialiser it describes; a test checks real responses against them and that every route
 under /api is listed here.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from cases.actions import MAX_NOTE
+from cases.api_json import DEFAULT_LIMIT, MAX_LIMIT, SCHEMAS
 from cases.models import CaseStatus, Urgency
 from cases.triage import CATEGORIES
-from hotline.api import DEFAULT_LIMIT, MAX_LIMIT, SCHEMAS
 
 JSON = "application/json"
 

@@ -1,0 +1,207 @@
+"""The JSON the API answers with: each serialiser with the JSON Schema that describes it.
+
+cases.openapi builds the OpenAPI document from these schemas; cases.api serves the JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from accounts.models import User
+from cases.lifecycle import is_overdue
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseParticipant,
+    CaseSource,
+    CaseStatus,
+    Satisfaction,
+    Urgency,
+)
+from cases.triage import CATEGORIES
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+# ---- serialisers, each with the JSON Schema that describes it ---------------------------------
+
+TIME = {"type": "string", "format": "date-time"}
+TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+USER_REF_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "name"],
+    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+}
+
+
+def user_ref(user: User | None) -> dict[str, Any] | None:
+    return {"id": user.id, "name": user.name} if user is not None else None
+
+
+CASE_PROPERTIES: dict[str, Any] = {
+    "id": {"type": "integer"},
+    "number": {"type": "string", "description": "the case number read to the caller"},
+    "status": {"enum": [status.value for status in CaseStatus]},
+    "phone": {"type": "string", "description": "the caller's number, E.164"},
+    "resident_id": {"type": ["integer", "null"]},
+    "source": {"enum": [source.value for source in CaseSource]},
+    "transcript": {"type": "string", "description": "as corrected by staff"},
+    "machine_transcript": {"type": "string"},
+    "words": {"type": "array", "items": {"type": "object"}},
+    "no_speech": {"type": "boolean"},
+    "error": {"type": "string"},
+    "category": {"enum": list(CATEGORIES)},
+    "urgency": {"enum": [level.value for level in Urgency]},
+    "locale": {"type": "string"},
+    "created_at": TIME,
+    "updated_at": TIME,
+    "grid": {"type": "string"},
+    "building": {"type": "string"},
+    "assignee_id": {"type": ["integer", "null"]},
+    "assignee": {"oneOf": [{"$ref": "#/components/schemas/UserRef"}, {"type": "null"}]},
+    "deadline_at": TIME_OR_NULL,
+    "overdue": {"type": "boolean", "description": "open and past its deadline"},
+    "escalated_at": TIME_OR_NULL,
+    "resolution_note": {"type": "string"},
+    "resolved_at": TIME_OR_NULL,
+    "closed_at": TIME_OR_NULL,
+    "satisfaction": {
+        "enum": [*(answer.value for answer in Satisfaction), None],
+        "description": "the resident's latest survey answer",
+    },
+}
+CASE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": list(CASE_PROPERTIES),  # every field is always there, null when unknown
+    "properties": CASE_PROPERTIES,
+}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def case_json(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "number": case.number,
+        "status": case.status.value,
+        "phone": case.phone,
+        "resident_id": case.resident_id,
+        "source": case.source.value,
+        "transcript": case.transcript,
+        "machine_transcript": case.machine_transcript,
+        "words": case.transcript_words,
+        "no_speech": case.no_speech,
+        "error": case.error,
+        "category": case.category,
+        "urgency": case.urgency.value,
+        "locale": case.locale,
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+        "grid": case.grid,
+        "building": case.building,
+        "assignee_id": case.assignee_id,
+        "assignee": user_ref(case.assignee),
+        "deadline_at": _iso(case.deadline_at),
+        "overdue": is_overdue(case),
+        "escalated_at": _iso(case.escalated_at),
+        "resolution_note": case.resolution_note,
+        "resolved_at": _iso(case.resolved_at),
+        "closed_at": _iso(case.closed_at),
+        "satisfaction": case.satisfaction.value if case.satisfaction else None,
+    }
+
+
+PARTICIPANT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["user_id", "department", "report", "reported_at"],
+    "properties": {
+        "user_id": {"type": "integer"},
+        "department": {"type": "string"},
+        "report": {"type": "string", "description": "what the department did about its part"},
+        "reported_at": TIME_OR_NULL,
+    },
+}
+
+
+def participant_json(participant: CaseParticipant) -> dict[str, Any]:
+    return {
+        "user_id": participant.user_id,
+        "department": participant.user.department or participant.user.name,
+        "report": participant.report,
+        "reported_at": _iso(participant.reported_at),
+    }
+
+
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "kind", "actor", "detail", "created_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "kind": {"type": "string", "examples": ["note", "assigned", "status_changed"]},
+        "actor": {"type": "string", "description": "who acted: a name, or system"},
+        "detail": {"type": "object"},
+        "created_at": TIME,
+    },
+}
+
+
+def event_json(event: CaseEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "actor": event.actor,
+        "detail": event.detail,
+        "created_at": event.created_at.isoformat(),
+    }
+
+
+CASE_DETAIL_SCHEMA: dict[str, Any] = {
+    "allOf": [
+        {"$ref": "#/components/schemas/Case"},
+        {
+            "type": "object",
+            "required": ["participants"],
+            "properties": {
+                "participants": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/Participant"},
+                },
+                "events": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/Event"},
+                    "description": "the timeline, oldest first; only with ?include=events",
+                },
+            },
+        },
+    ]
+}
+
+
+def case_detail_json(case: Case, with_events: bool = False) -> dict[str, Any]:
+    body = case_json(case)
+    body["participants"] = [participant_json(p) for p in case.participants]
+    if with_events:
+        body["events"] = [event_json(event) for event in case.events]
+    return body
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "description": "the HTTP status's name"},
+        "message": {"type": "string", "description": "what was wrong, for a person to read"},
+    },
+}
+
+SCHEMAS = {
+    "Case": CASE_SCHEMA,
+    "CaseDetail": CASE_DETAIL_SCHEMA,
+    "Participant": PARTICIPANT_SCHEMA,
+    "Event": EVENT_SCHEMA,
+    "UserRef": USER_REF_SCHEMA,
+    "Error": ERROR_SCHEMA,
+}

@@ -1,0 +1,41 @@
+"""Who may see and change which case. Pages and the API ask the same functions."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+
+from accounts.models import Role, User
+from cases.models import Case, CaseParticipant
+
+
+def case_scope(user: User) -> ColumnElement[bool]:
+    """A WHERE clause limiting cases to the ones `user` may see."""
+    if user.role in (Role.ADMIN, Role.STAFF):
+        return true()
+    if user.role == Role.GRID_WORKER:
+        return Case.grid == user.grid if user.grid else false()  # no grid yet: nothing
+    joint = exists(
+        select(CaseParticipant.id).where(
+            CaseParticipant.case_id == Case.id, CaseParticipant.user_id == user.id
+        )
+    )
+    return or_(Case.assignee_id == user.id, joint)
+
+
+def can_view(user: User, case: Case) -> bool:
+    if user.role in (Role.ADMIN, Role.STAFF):
+        return True
+    if user.role == Role.GRID_WORKER:
+        return bool(user.grid) and case.grid == user.grid
+    return case.assignee_id == user.id or any(p.user_id == user.id for p in case.participants)
+
+
+def can_edit(user: User, case: Case) -> bool:
+    """Staff and grid workers edit what they see; a department only what is assigned to it.
+
+    A department taking part in a joint case sees it and reports on its part (report_part),
+    but does not change the case itself.
+    """
+    if user.role == Role.DEPARTMENT:
+        return case.assignee_id == user.id
+    return can_view(user, case)
