@@ -329,7 +329,3 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User | None] = relationship()
-
-
-# Keeps priority and search_text up to date and attaches the full-text index to the table.
-import cases.search  # noqa: E402, F401

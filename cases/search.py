@@ -97,7 +97,6 @@ def _searched_fields_changed(case: Case) -> bool:
     return any(attributes[name].history.has_changes() for name in SEARCHED_FIELDS)
 
 
-@event.listens_for(Session, "before_flush")
 def _keep_derived_columns(session: Session, _context: Any, _instances: Any) -> None:
     """Every path that writes a case (staff actions, the voicemail task, the API) flushes."""
     stale: set[Case] = set()
@@ -186,7 +185,13 @@ def _attach_ddl() -> None:
     event.listen(cases, "before_drop", drop_fts)
 
 
-_attach_ddl()
+def install() -> None:
+    """Keep priority and search_text up to date on every flush, and attach the full-text index
+    to the cases table's DDL. Once per process (cases.init_app); a second call does nothing."""
+    if event.contains(Session, "before_flush", _keep_derived_columns):
+        return
+    event.listen(Session, "before_flush", _keep_derived_columns)
+    _attach_ddl()
 
 
 # ---------------------------------------------------------------- queries

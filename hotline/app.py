@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
+import cases
 import outreach
 import speech
 from accounts.logins import login_manager
@@ -54,6 +55,7 @@ def create_app(
     celery_init_app(app, settings)
     telephony.init_app(app, settings, telephony_adapter)
     speech.init_app(app, recognizer)  # Vosk unless given one (tests give a fake)
+    cases.init_app(app)
     outreach.init_app(app)
     _init_workspace(app)
     app.add_url_rule("/healthz", "healthz", healthz)
