@@ -245,14 +245,35 @@ def env(tmp_path: Path, database_url: str, rest: TwilioRestDouble) -> dict[str, 
     return make_env(tmp_path, database_url, TWILIO_API_BASE_URL=rest.base_url)
 
 
-@pytest.fixture
-def app(env: dict[str, str]) -> Iterator[Flask]:
-    """The hotline on this test's database (which already has the schema)."""
+@contextmanager
+def hotline_app(env: dict[str, str]) -> Iterator[Flask]:
+    """The hotline with these settings, on a database that already has the schema."""
     app = create_app(Settings.from_env(env), recognizer=FakeRecognizer())  # no Vosk in units
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def local_line_env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    """A first user's settings: no TWILIO_* at all, so the local line."""
+    env = make_env(tmp_path, database_url)
+    del env["TWILIO_ACCOUNT_SID"], env["TWILIO_AUTH_TOKEN"]
+    return env
+
+
+@pytest.fixture
+def app(env: dict[str, str]) -> Iterator[Flask]:
+    """The hotline on this test's database."""
+    with hotline_app(env) as app:
+        yield app
+
+
+@pytest.fixture
+def local_app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+    """The hotline of a first user, without a Twilio account: on the local line."""
+    with hotline_app(local_line_env(tmp_path, database_url)) as app:
+        yield app
 
 
 # Twilio's side of calls and texts, played against the app in-process (tests/ivr, tests/sms,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +13,6 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from cases.models import Case
-from hotline.app import create_app
 from hotline.config import Settings
 from hotline.db import db, utcnow
 from hotline.simulate import LocalLinePhone, _as_twilio_call
@@ -29,28 +27,12 @@ from hotline.telephony.local import recordings_dir
 from hotline.telephony.models import EntryKind, LocalLineEntry
 from outreach import notices
 from tasks.followups import send_text
-from tests.conftest import AUTH_TOKEN, PUBLIC_URL, make_env
+from tests.conftest import AUTH_TOKEN, PUBLIC_URL, local_line_env, make_env
 from tests.tasks.test_voicemail import wav_bytes
 from twilio_double.script import Press, Speak
 from twilio_double.transport import WsgiTransport
 
 RESIDENT = "+8613800000001"
-
-
-def local_env(tmp_path: Path, database_url: str) -> dict[str, str]:
-    """A first user's settings: no TWILIO_* at all."""
-    env = make_env(tmp_path, database_url)
-    del env["TWILIO_ACCOUNT_SID"], env["TWILIO_AUTH_TOKEN"]
-    return env
-
-
-@pytest.fixture
-def local_app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
-    app = create_app(Settings.from_env(local_env(tmp_path, database_url)))
-    yield app  # the run's database already has the schema, emptied after each test
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _line() -> LocalLine:
@@ -63,7 +45,7 @@ def _line() -> LocalLine:
 
 
 def test_without_a_twilio_account_the_hotline_runs_on_the_local_line(tmp_path: Path) -> None:
-    env = local_env(tmp_path, "sqlite://")
+    env = local_line_env(tmp_path, "sqlite://")
     assert Settings.from_env(env).telephony == "local"
     assert isinstance(build(Settings.from_env(env)), LocalLine)
     with_twilio = make_env(tmp_path, "sqlite://")
@@ -74,7 +56,7 @@ def test_without_a_twilio_account_the_hotline_runs_on_the_local_line(tmp_path: P
 def test_hotline_telephony_overrides_the_guess(tmp_path: Path) -> None:
     env = make_env(tmp_path, "sqlite://", HOTLINE_TELEPHONY="local")
     assert Settings.from_env(env).telephony == "local"
-    no_account = local_env(tmp_path, "sqlite://")
+    no_account = local_line_env(tmp_path, "sqlite://")
     assert Settings.from_env({**no_account, "HOTLINE_TELEPHONY": "Twilio"}).telephony == "twilio"
     with pytest.raises(ValueError, match="HOTLINE_TELEPHONY must be twilio or local"):
         Settings.from_env({**env, "HOTLINE_TELEPHONY": "carrier-pigeon"})

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from hotline.app import create_app
 from hotline.config import Settings
 from hotline.db import db, utcnow
 from hotline.telephony import (
@@ -22,7 +21,7 @@ from hotline.telephony import (
     current_telephony,
 )
 from hotline.telephony.local import recordings_dir
-from tests.conftest import make_env
+from tests.conftest import hotline_app, local_line_env, make_env
 from twilio_double.rest import TwilioRestDouble
 
 RESIDENT = "+8613800000001"
@@ -35,12 +34,9 @@ def adapter(
 ) -> Iterator[tuple[str, Flask]]:
     env = make_env(tmp_path, database_url, TWILIO_API_BASE_URL=rest.base_url)
     if request.param == "local":
-        del env["TWILIO_ACCOUNT_SID"], env["TWILIO_AUTH_TOKEN"]
-    app = create_app(Settings.from_env(env))
-    yield request.param, app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+        env = local_line_env(tmp_path, database_url)
+    with hotline_app(env) as app:
+        yield request.param, app
 
 
 def _leave_recording(kind: str, app: Flask, rest: TwilioRestDouble) -> str:

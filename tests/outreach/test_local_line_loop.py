@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.app import create_app
-from hotline.config import Settings
 from hotline.db import db
 from hotline.telephony.models import EntryKind, LocalLineEntry
 from outreach.models import FollowUpKind
-from tests.hotline.test_local_line import local_env
 from tests.outreach.conftest import RESIDENT_PHONE, Beat, Clock, events, follow_ups, local
 from tests.outreach.test_survey_call import resolved_case
 
 
 @pytest.fixture
-def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+def app(local_app: Flask) -> Flask:
     """The hotline of a first user: no Twilio account, so the local line."""
-    app = create_app(Settings.from_env(local_env(tmp_path, database_url)))
-    yield app  # the run's database already has the schema, emptied after each test
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return local_app
 
 
 def _kept(kind: EntryKind) -> list[LocalLineEntry]:
