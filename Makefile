@@ -36,6 +36,7 @@ check: setup  ## lint, format check, type check and the direction of imports
 	$(VENV)/bin/lint-imports
 
 bench: setup  ## run the benchmarks and print their figures
+	$(PY) benchmarks/prompt_seconds.py
 	$(PY) benchmarks/transcription.py
 	$(PY) benchmarks/webhooks.py
 	$(PY) benchmarks/inbox.py

@@ -1,4 +1,5 @@
-"""Who may see and change which case. Pages and the API ask the same functions."""
+"""Who may see and change which case. Pages and the API ask the same functions; the phone
+line and the text line ask `phone_may_hear`."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
 from accounts.models import Role, User
 from cases.models import Case, CaseParticipant
+from cases.services import find_resident
 
 
 def case_scope(user: User) -> ColumnElement[bool]:
@@ -39,3 +41,16 @@ def can_edit(user: User, case: Case) -> bool:
     if user.role == Role.DEPARTMENT:
         return case.assignee_id == user.id
     return can_view(user, case)
+
+
+def phone_may_hear(phone: str, case: Case) -> bool:
+    """Whether someone calling or texting from `phone` may be told this case's status: the
+    phone the case came from, its resident's phone, or one of the resident's family contacts.
+    Case numbers are sequential, so knowing one proves nothing."""
+    if not phone:
+        return False
+    resident = case.resident or find_resident(case.phone)
+    phones = {case.phone}
+    if resident is not None:
+        phones |= {resident.phone, *(contact.phone for contact in resident.family_contacts)}
+    return phone in phones

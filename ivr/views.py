@@ -1,31 +1,37 @@
 """The phone line: Twilio's voice webhooks, answered with slow, patient TwiML.
 
 Every choice is one key, the same in every language: 1 leave a message, 2 hear the status of a
-case, 0 talk to a person, 9 emergency, * repeat. Nothing slow happens inside a request: the
-recording is only noted here, and downloaded and transcribed by a Celery task.
+case, 0 talk to a person, 9 emergency, * or # repeat. Short, so that an elderly caller is
+talking within 15 s (tests/ivr/test_prompt_seconds.py): everything said before a choice is
+inside its <Gather>, so a key cuts it short, and a caller who presses nothing is taken to the
+message after one menu. Nothing slow happens inside a request: the recording is only noted
+here, and downloaded and transcribed by a Celery task.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from flask import Blueprint, Response, abort, request, send_file
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from cases import intake, recordings, services
 from cases.models import Call, Case
+from cases.permissions import phone_may_hear
 from hotline import clock
+from hotline.db import db
 from hotline.i18n import supported_locale
 from hotline.settings import current_settings
 from hotline.twilio_signature import twilio_signed
 from ivr.voice import Voice, recorded_prompt_path
+from outreach.notices import text_status
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 
 MENU_TIMEOUT_S = 8  # seconds of silence before the menu counts as unanswered
-NO_INPUT_REPEATS = 2  # the menu is repeated this many times before taking a message
 RECORD_SILENCE_TIMEOUT_S = 10  # older callers pause; don't cut them off after Twilio's 5 s
 DIAL_TIMEOUT_S = 25
 RECORDING_SID = re.compile(r"^RE[0-9a-fA-F]{32}$")
@@ -57,32 +63,41 @@ def _voice(call: Call | None) -> Voice:
     return Voice(settings, supported_locale(locale, settings.default_locale))
 
 
-def _attempt() -> int:
-    try:
-        return max(0, int(request.args.get("attempt", "0")))
-    except ValueError:
-        return 0
+Prompt = tuple[str, dict[str, Any]]  # a key of voice.toml and its {placeholders}
 
 
-def _add_menu(response: VoiceResponse, voice: Voice, attempt: int) -> None:
+def _add_menu(response: VoiceResponse, voice: Voice, *lead: Prompt) -> None:
+    """The menu, with what leads to it (a welcome, "back to the menu"), all in one <Gather>:
+    a caller who knows the keys presses at once. No finish key, so # is a choice too."""
     gather = response.gather(
         input="dtmf",
         num_digits=1,
+        finish_on_key="",
         timeout=MENU_TIMEOUT_S,
-        action=f"/ivr/menu/choice?attempt={attempt}",
+        action="/ivr/menu/choice",
         method="POST",
     )
+    for key, values in lead:
+        voice.say(gather, key, **values)
     voice.say(gather, "menu")
     # Reached only when the caller pressed nothing: <Gather> falls through on silence.
-    response.redirect(f"/ivr/menu/silence?attempt={attempt}", method="POST")
+    response.redirect("/ivr/menu/silence", method="POST")
+
+
+def _opening_words(voice: Voice) -> str:
+    """When a person answers again: "today at 13:00" or "tomorrow at 07:00", in the centre's
+    time zone."""
+    settings = current_settings()
+    local = clock.local_now(settings.timezone)
+    opens = clock.next_opening(settings.service_hours, settings.timezone, local)
+    day = "today" if opens.date() == local.date() else "tomorrow"
+    return voice.prompts.text(f"opens.{day}", time=f"{opens:%H:%M}")
 
 
 def _add_record(response: VoiceResponse, voice: Voice, prompt: str | None) -> None:
     settings = current_settings()
-    if prompt == "record_intro":
-        voice.say(response, prompt, minutes=max(1, settings.max_message_seconds // 60))
-    elif prompt == "record_after_hours":
-        voice.say(response, prompt, opens=f"{settings.service_hours.start:%H:%M}")
+    if prompt == "record_after_hours":
+        voice.say(response, prompt, opens=_opening_words(voice))
     elif prompt:
         voice.say(response, prompt)
     response.record(
@@ -99,7 +114,7 @@ def _add_record(response: VoiceResponse, voice: Voice, prompt: str | None) -> No
     )
     # Only reached if Twilio recorded nothing at all.
     voice.say(response, "record_nothing_heard")
-    response.redirect("/ivr/menu?attempt=0", method="POST")
+    response.redirect("/ivr/menu", method="POST")
 
 
 def _add_dial(response: VoiceResponse, action: str, caller_id: str | None) -> None:
@@ -127,10 +142,9 @@ def incoming() -> Response:
     voice = _voice(call)
     response = VoiceResponse()
     if call and call.resident and call.resident.name:  # a number that only texted STOP has none
-        voice.say(response, "welcome_known", name=call.resident.name)
+        _add_menu(response, voice, ("welcome_known", {"name": call.resident.name}))
     else:
-        voice.say(response, "welcome")
-    _add_menu(response, voice, attempt=0)
+        _add_menu(response, voice, ("welcome", {}))
     return _twiml(response)
 
 
@@ -138,23 +152,19 @@ def incoming() -> Response:
 @twilio_signed
 def menu() -> Response:
     response = VoiceResponse()
-    _add_menu(response, _voice(_call()), _attempt())
+    _add_menu(response, _voice(_call()))
     return _twiml(response)
 
 
 @bp.post("/menu/silence")
 @twilio_signed
 def menu_silence() -> Response:
+    """No key after a whole menu: never hang up on a silent caller, and do not make them sit
+    through the menu again; they may not manage the keypad, but can speak."""
     voice = _voice(_call())
     response = VoiceResponse()
-    attempt = _attempt()
-    if attempt < NO_INPUT_REPEATS:
-        voice.say(response, "no_input")
-        _add_menu(response, voice, attempt + 1)
-    else:
-        # Never hang up on a silent caller: they may not manage the keypad, but can speak.
-        voice.say(response, "no_input_to_message")
-        _add_record(response, voice, "record_intro")
+    voice.say(response, "no_input_to_message")
+    _add_record(response, voice, "record_intro")
     return _twiml(response)
 
 
@@ -173,11 +183,10 @@ def menu_choice() -> Response:
         _answer_person(response, voice, call)
     elif digits == "9":
         _answer_emergency(response, voice, call)
-    elif digits == "*":
-        _add_menu(response, voice, attempt=0)
+    elif digits in ("*", "#"):
+        _add_menu(response, voice)
     else:
-        voice.say(response, "invalid_choice")
-        _add_menu(response, voice, _attempt())
+        _add_menu(response, voice, ("invalid_choice", {}))
     return _twiml(response)
 
 
@@ -185,37 +194,43 @@ def _answer_status(response: VoiceResponse, voice: Voice, call: Call | None) -> 
     case = services.latest_open_case(call.from_phone) if call else None
     if case is not None:
         _add_case_status(response, voice, case)
-        voice.say(response, "back_to_menu")
-        _add_menu(response, voice, attempt=0)
+        _add_menu(response, voice, ("back_to_menu", {}))
         return
-    voice.say(response, "status_none_for_caller")
     gather = response.gather(
         input="dtmf", finish_on_key="#", timeout=MENU_TIMEOUT_S + 4, action="/ivr/status/lookup"
     )
+    voice.say(gather, "status_none_for_caller")
     voice.say(gather, "status_ask_number")
-    response.redirect("/ivr/menu?attempt=1", method="POST")
+    response.redirect("/ivr/menu", method="POST")
 
 
 @bp.post("/status/lookup")
 @twilio_signed
 def status_lookup() -> Response:
-    voice = _voice(_call())
+    """A keyed-in case number: its status for the case's own phone and family; for anyone
+    else, a text to the phone on the case (numbers are sequential, easy to guess)."""
+    call = _call()
+    voice = _voice(call)
     response = VoiceResponse()
     case = services.case_by_number(request.form.get("Digits", ""))
-    if case is None:
-        voice.say(response, "status_not_found")
-    else:
+    if case is not None and phone_may_hear(call.from_phone if call else "", case):
         _add_case_status(response, voice, case)
-    voice.say(response, "back_to_menu")
-    _add_menu(response, voice, attempt=0)
+    elif case is not None and text_status(case):
+        db.session.commit()  # the queued text goes out once this commits
+        voice.say(response, "status_texted")
+    else:  # no such case, or one with no phone to text (an unknown caller's): nothing to say
+        voice.say(response, "status_not_found")
+    _add_menu(response, voice, ("back_to_menu", {}))
     return _twiml(response)
 
 
 def _answer_person(response: VoiceResponse, voice: Voice, call: Call | None) -> None:
     settings = current_settings()
-    open_now = clock.within(settings.service_hours, settings.timezone)
-    if not open_now or not settings.on_duty_numbers:
+    if not clock.within(settings.service_hours, settings.timezone):
         _add_record(response, voice, "record_after_hours")
+        return
+    if not settings.on_duty_numbers:  # open, but nobody to put through: not "closed"
+        _add_record(response, voice, "person_unavailable")
         return
     voice.say(response, "connecting")
     _add_dial(response, "/ivr/person/done", call.to_phone if call else None)
@@ -243,6 +258,8 @@ def _answer_emergency(response: VoiceResponse, voice: Voice, call: Call | None) 
     if call is not None:
         intake.open_emergency_case(call)  # on-duty staff are texted as it opens
     if not current_settings().on_duty_numbers:
+        # Nobody to put through: the caller is told to call the emergency services, never
+        # that someone was alerted.
         log.error("emergency call but HOTLINE_ON_DUTY_NUMBERS is empty")
         _add_record(response, voice, "emergency_unanswered")
         return

@@ -1,4 +1,5 @@
-"""Texts telling people a case exists: its number to the caller, an emergency to staff on duty.
+"""Texts telling people about a case: its number to the caller, an emergency to staff on duty,
+its status to the phone on the case when someone else asks.
 
 Each is one outbox row per recipient (outreach.outbox), queued in the transaction that opened
 or raised the case, so each recipient gets it exactly once, retried on its own, and it shows
@@ -8,20 +9,34 @@ on the case's timeline.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from cases.events import EventKind
 from cases.models import Case, CaseEvent
-from cases.services import add_event
+from cases.services import add_event, find_resident
+from hotline.clock import now
 from hotline.db import db
-from hotline.i18n import catalogue, supported_locale
+from hotline.i18n import Catalogue, catalogue, supported_locale
 from hotline.redaction import mask_phone
 from hotline.settings import current_settings
 from outreach.models import OutboundMessage
 from outreach.outbox import queue_sms
 
 log = logging.getLogger(__name__)
+# Someone keying in other people's case numbers must not flood them with texts.
+STATUS_TEXT_INTERVAL = timedelta(hours=24)
+
+
+def status_report(replies: Catalogue, number: str, status: str) -> str:
+    """A case's status in one text: its number, where it stands and what happens next."""
+    return replies.text(
+        "status_report",
+        number=number,
+        status=replies.status(status),
+        next_step=replies.next_step(status),
+    )
 
 
 def text_case_number(case: Case) -> OutboundMessage | None:
@@ -73,3 +88,29 @@ def _already_alerted(case: Case) -> bool:
         CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.ON_DUTY_ALERTED
     )
     return db.session.scalar(query) is not None
+
+
+def text_status(case: Case) -> bool:
+    """Someone else asked about this case: its status goes by text to the phone on the case,
+    in the resident's language, at most once per STATUS_TEXT_INTERVAL. False when the case
+    has no phone to text."""
+    resident = case.resident or find_resident(case.phone)
+    phone = case.phone or (resident.phone if resident else "")
+    if not phone:
+        return False
+    if not _status_texted_lately(case):
+        language = resident.language if resident else case.locale
+        words = catalogue(supported_locale(language, current_settings().default_locale), "sms")
+        queue_sms(
+            phone, status_report(words, case.number, case.status.value), "status_request", case
+        )
+    return True
+
+
+def _status_texted_lately(case: Case) -> bool:
+    query = select(OutboundMessage.id).where(
+        OutboundMessage.case_id == case.id,
+        OutboundMessage.purpose == "status_request",
+        OutboundMessage.due_at >= now() - STATUS_TEXT_INTERVAL,
+    )
+    return db.session.scalar(query.limit(1)) is not None

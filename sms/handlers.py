@@ -35,10 +35,12 @@ from cases.models import (
     Satisfaction,
     Urgency,
 )
+from cases.permissions import phone_may_hear
 from cases.services import add_event, case_by_number, latest_open_case
 from hotline.db import db, moved_one_row
 from hotline.i18n import Catalogue, catalogue
 from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, InboundMessage
+from outreach.notices import status_report, text_status
 from outreach.survey import KEYPAD_ANSWERS, record_answer
 from sms.reading import Intent, Reading, is_latin, script_locale
 
@@ -73,16 +75,6 @@ class Context:
     @property
     def replies(self) -> Catalogue:
         return catalogue(self.locale, "sms")
-
-
-def status_report(replies: Catalogue, number: str, status: str) -> str:
-    """A case's status in one text: its number, where it stands and what happens next."""
-    return replies.text(
-        "status_report",
-        number=number,
-        status=replies.status(status),
-        next_step=replies.next_step(status),
-    )
 
 
 @dataclass
@@ -243,10 +235,19 @@ def _status(context: Context) -> Handled:
         case = latest_open_case(context.text.from_phone) or _latest_case(context.text.from_phone)
         if case is None:
             return Handled("status", context.replies.text("status_none"))
+    if not phone_may_hear(context.text.from_phone, case):
+        return _status_for_someone_else(context, case)
     reply = status_report(context.replies, case.number, case.status.value)
-    # Anyone may ask by number (as on the phone line); only the resident's own text goes on
-    # their case's timeline.
+    # Only the resident's own text goes on their case's timeline (not a family member's).
     return Handled("status", reply, case if _is_own(case, context) else None)
+
+
+def _status_for_someone_else(context: Context, case: Case) -> Handled:
+    """Numbers are sequential: a stranger's question is answered by a text to the case's own
+    phone (as on the phone line), and kept off the case's timeline."""
+    if not text_status(case):
+        return Handled("status", context.replies.text("status_not_found", number=case.number))
+    return Handled("status", context.replies.text("status_texted", number=case.number))
 
 
 def _latest_case(phone: str) -> Case | None:

@@ -27,12 +27,16 @@ class WebhookRequest:
 
 @dataclass(frozen=True)
 class SayEvent:
-    """A ``<Say>``: flattened text and its voice, language and loop attributes."""
+    """A ``<Say>``: flattened text and its voice, language and loop attributes.
+
+    ``in_gather``: nested in a ``<Gather>``, so a key press cuts it short.
+    """
 
     text: str
     voice: str | None
     language: str | None
     loop: int
+    in_gather: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,12 +44,14 @@ class GatherEvent:
     """A ``<Gather>``: where it would post, what was collected and how it ended.
 
     ``outcome`` is ``digits`` (numDigits reached), ``finish-key``, ``timeout``
-    or ``hangup``.
+    or ``hangup``; ``timeout`` is the seconds Twilio waits for a key after the
+    nested prompts.
     """
 
     action: str
     digits: str
     outcome: str
+    timeout: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -99,8 +105,22 @@ class CallResult:
     application_error: ApplicationError | None = None
     requests: list[WebhookRequest] = field(default_factory=list)
     events: list[tuple[str, str]] = field(default_factory=list)
+    # What the caller met, in order: prompts spoken, input points, recordings (each
+    # recording's beep). Plays and pauses are in ``events``.
+    timeline: list[SayEvent | GatherEvent | RecordEvent] = field(default_factory=list)
     duration: int = 0
     documents: int = 0
+
+    def note(self, event: SayEvent | GatherEvent | RecordEvent) -> None:
+        """Keep an event in its own list and in the timeline."""
+        if isinstance(event, SayEvent):
+            self.said.append(event.text)
+            self.says.append(event)
+        elif isinstance(event, GatherEvent):
+            self.gathers.append(event)
+        else:
+            self.record_events.append(event)
+        self.timeline.append(event)
 
     def requests_of(self, kind: str) -> list[WebhookRequest]:
         """The webhook requests of one kind (``voice``, ``gather``, ``record``, ...)."""

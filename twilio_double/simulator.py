@@ -192,6 +192,7 @@ class _Call:
     dial_outcomes: Mapping[str, DialOutcome]
     verbs_run: int = 0
     elapsed: float = 0.0
+    in_gather: bool = False  # running the prompts nested in a <Gather>
     callback: _StatusCallback = field(default_factory=lambda: _StatusCallback(None))
 
     def next_action(self) -> CallerAction:
@@ -650,8 +651,8 @@ class CallSimulator:
     def _say(self, call: _Call, document: _Document, verb: ET.Element) -> Step:
         text = text_of(verb)
         loop = attr_int(verb, "loop", 1)
-        call.result.said.append(text)
-        call.result.says.append(SayEvent(text, verb.get("voice"), verb.get("language"), loop))
+        voice, language = verb.get("voice"), verb.get("language")
+        call.result.note(SayEvent(text, voice, language, loop, call.in_gather))
         call.elapsed += max(1.0, len(text) / 15) * max(loop, 1)
         call.event("say", text)
         return None
@@ -699,19 +700,24 @@ class CallSimulator:
     def _gather(self, call: _Call, document: _Document, verb: ET.Element) -> Step:
         action = resolve(document.url, verb.get("action"))
         method = attr_method(verb)
-        for child in verb:
-            if child.tag not in GATHER_CHILDREN:
-                raise TwimlError(f"<{child.tag}> cannot be nested in <Gather>")
-            self._run_verb(call, document, child)
+        timeout = attr_float(verb, "timeout", 5)
+        call.in_gather = True
+        try:
+            for child in verb:
+                if child.tag not in GATHER_CHILDREN:
+                    raise TwimlError(f"<{child.tag}> cannot be nested in <Gather>")
+                self._run_verb(call, document, child)
+        finally:
+            call.in_gather = False
         caller = call.next_action()
         if isinstance(caller, Hangup | SpeakThenHangup):
-            call.result.gathers.append(GatherEvent(action, "", "hangup"))
+            call.result.note(GatherEvent(action, "", "hangup", timeout))
             self._end(call, "caller")
             return END
         digits, outcome, key = _collect_digits(caller, verb)
         if outcome == "timeout":
-            call.elapsed += attr_float(verb, "timeout", 5)
-        call.result.gathers.append(GatherEvent(action, digits, outcome))
+            call.elapsed += timeout
+        call.result.note(GatherEvent(action, digits, outcome, timeout))
         call.event("gather", f"{outcome}:{digits}")
         if digits:
             return _Goto(action, method, {"Digits": digits, "FinishedOnKey": key}, "gather")
@@ -739,7 +745,7 @@ class CallSimulator:
         self._store_recording(call, callback.sid, wav, duration)
         digits = "hangup" if take.hangup else take.key
         call.result.recordings.append(callback.sid)
-        call.result.record_events.append(RecordEvent(callback.sid, duration, digits, False))
+        call.result.note(RecordEvent(callback.sid, duration, digits, False))
         call.elapsed += duration
         call.event("record", callback.sid)
         params = {
@@ -782,7 +788,7 @@ class CallSimulator:
     def _empty_recording(self, call: _Call, take: Take, callback: _RecordingCallback) -> Step:
         """No audio: Twilio skips the action and goes on with the next verb."""
         digits = "hangup" if take.hangup else take.key
-        call.result.record_events.append(RecordEvent(None, 0, digits, True))
+        call.result.note(RecordEvent(None, 0, digits, True))
         call.event("record", "empty")
         self._recording_status(call, callback, "absent", 0)
         if take.hangup:

@@ -5,22 +5,34 @@ from __future__ import annotations
 import io
 import wave
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from cases.models import Case, CaseSource, Recording, Resident, Urgency
+from cases.models import (
+    Case,
+    CaseSource,
+    CaseStatus,
+    FamilyContact,
+    Recording,
+    Resident,
+    Urgency,
+)
 from hotline.clock import CLOCK_KEY
 from hotline.db import db
+from outreach.models import OutboundMessage
 from tests.conftest import ACCOUNT_SID, HOTLINE_NUMBER, ON_DUTY, PUBLIC_URL, SimulatorFactory, sign
 from twilio_double.rest import TwilioRestDouble
 from twilio_double.script import Hangup, Press, Silence, Speak
 from twilio_double.simulator import CallSimulator
 
 CALLER = "+8613800000001"
+FAMILY = "+8613800000055"
+STRANGER = "+8613800000099"
 Poster = Callable[..., TestResponse]
 
 
@@ -66,9 +78,19 @@ def leave_message(app: Flask, phone: CallSimulator) -> str:
 def test_unknown_caller_hears_welcome_and_menu_in_default_language(phone: CallSimulator) -> None:
     result = phone.call(from_=CALLER, to=HOTLINE_NUMBER, script=[Hangup()], url="/ivr/incoming")
     assert result.application_error is None
-    assert result.said[0] == "您好，这里是社区服务热线。"
-    assert "请按1" in result.said[1] and "请按9" in result.said[1] and "星号" in result.said[1]
+    assert result.said[0] == "您好，这里是社区热线。"
+    assert "请按1" in result.said[1] and "按9" in result.said[1]
     assert result.says[0].language == "zh-CN"
+    # A caller who knows the keys need not wait: a key cuts the welcome short too.
+    assert all(say.in_gather for say in result.says)
+
+
+def test_hash_at_the_menu_repeats_it(phone: CallSimulator) -> None:
+    result = phone.call(
+        from_=CALLER, to=HOTLINE_NUMBER, script=[Press("#"), Hangup()], url="/ivr/incoming"
+    )
+    assert len([text for text in result.said if "请按1" in text]) == 2
+    assert not any("没有听到按键" in text for text in result.said)
 
 
 def test_known_caller_is_greeted_by_name_in_their_language(
@@ -93,14 +115,18 @@ def test_star_repeats_and_invalid_digit_is_explained(phone: CallSimulator) -> No
     assert "对不起，没有这个选项。" in result.said
 
 
-def test_silence_repeats_menu_twice_then_takes_a_message(app: Flask, phone: CallSimulator) -> None:
+def test_a_silent_caller_hears_the_menu_once_then_leaves_a_message(
+    app: Flask, phone: CallSimulator
+) -> None:
+    """Some callers cannot use a keypad: never hang up on them, and do not keep them waiting."""
     result = phone.call(
         from_=CALLER,
         to=HOTLINE_NUMBER,
-        script=[Silence(), Silence(), Silence(), Speak(speech_wav())],
+        script=[Silence(), Speak(speech_wav())],
         url="/ivr/incoming",
     )
-    assert len([text for text in result.said if "请按1" in text]) == 3
+    assert len([text for text in result.said if "请按1" in text]) == 1
+    assert "没有听到按键，现在为您转到留言。" in result.said
     assert len(result.recordings) == 1
     assert count(app, Case) == 1
     assert result.hung_up_by == "app"
@@ -176,31 +202,77 @@ def test_status_of_the_callers_open_case_is_spoken(app: Flask, phone: CallSimula
     assert spoken and "，".join(number) in spoken[0] and "已经收到" in spoken[0]
 
 
-def test_status_by_keyed_case_number_from_another_phone(app: Flask, phone: CallSimulator) -> None:
-    number = leave_message(app, phone)
+def key_in_case_number(phone: CallSimulator, number: str, from_: str = STRANGER) -> list[str]:
+    """Press 2, then key in a case number: what the caller heard."""
     result = phone.call(
-        from_="+8613800000099",
+        from_=from_,
         to=HOTLINE_NUMBER,
         script=[Press("2"), Press(number + "#"), Hangup()],
         url="/ivr/incoming",
     )
-    assert "我们没有找到您正在办理的事项。" in result.said
-    assert any("，".join(number) in text for text in result.said)
-    wrong = phone.call(
-        from_="+8613800000099",
-        to=HOTLINE_NUMBER,
-        script=[Press("2"), Press("99#"), Hangup()],
-        url="/ivr/incoming",
-    )
-    assert "对不起，没有找到这个编号的事项。" in wrong.said
+    return result.said
+
+
+def texts_to(app: Flask, phone: str, purpose: str = "status_request") -> list[str]:
+    """The bodies of the texts of one purpose queued to `phone`."""
+    with app.app_context():
+        query = select(OutboundMessage.body).where(
+            OutboundMessage.to_phone == phone, OutboundMessage.purpose == purpose
+        )
+        return list(db.session.scalars(query))
+
+
+def close_case(app: Flask, number: str) -> None:
+    with app.app_context():
+        case = db.session.get(Case, Case.id_from_number(number))
+        assert case is not None
+        case.status = CaseStatus.CLOSED
+        db.session.commit()
+
+
+def test_keyed_case_number_from_the_cases_own_phone_hears_the_status(
+    app: Flask, phone: CallSimulator
+) -> None:
+    number = leave_message(app, phone)
+    close_case(app, number)  # no open case: the caller is asked for a number
+    said = key_in_case_number(phone, number, from_=CALLER)
+    assert "我们没有找到您正在办理的事项。" in said
+    assert any("，".join(number) in text and "已经办结" in text for text in said)
+
+
+def test_a_family_contact_hears_the_status_of_the_residents_case(
+    app: Flask, phone: CallSimulator
+) -> None:
+    with app.app_context():
+        resident = Resident(phone=CALLER, name="王秀英", language="zh-CN")
+        resident.family_contacts.append(FamilyContact(name="王小明", phone=FAMILY))
+        db.session.add(resident)
+        db.session.commit()
+    number = leave_message(app, phone)
+    said = key_in_case_number(phone, number, from_=FAMILY)
+    assert any("，".join(number) in text and "已经收到" in text for text in said)
+    assert texts_to(app, CALLER) == []
+
+
+def test_a_stranger_keying_a_case_number_hears_it_will_be_texted_to_the_cases_phone(
+    app: Flask, phone: CallSimulator
+) -> None:
+    number = leave_message(app, phone)
+    said = key_in_case_number(phone, number)
+    assert "为保护隐私，这个事项的进度会用短信发到事项登记的手机上。" in said
+    assert not any("已经收到" in text or "，".join(number) in text for text in said)
+    key_in_case_number(phone, number)  # asking again does not text the resident again
+    [status_text] = texts_to(app, CALLER)
+    assert status_text.startswith(f"事项 {number}：已经收到")
+    assert texts_to(app, STRANGER) == []
+
+
+def test_a_keyed_number_that_is_no_case_is_not_found(app: Flask, phone: CallSimulator) -> None:
+    leave_message(app, phone)
+    assert "对不起，没有找到这个编号的事项。" in key_in_case_number(phone, "99")
     # A resident keying in their phone number by mistake: too long to be a case number.
-    too_long = phone.call(
-        from_="+8613800000099",
-        to=HOTLINE_NUMBER,
-        script=[Press("2"), Press("13800000000000000000#"), Hangup()],
-        url="/ivr/incoming",
-    )
-    assert "对不起，没有找到这个编号的事项。" in too_long.said
+    too_long = key_in_case_number(phone, "13800000000000000000")
+    assert "对不起，没有找到这个编号的事项。" in too_long
 
 
 def test_zero_dials_the_on_duty_person_in_service_hours(phone: CallSimulator) -> None:
@@ -220,8 +292,52 @@ def test_zero_takes_a_message_outside_service_hours(app: Flask, phone: CallSimul
         url="/ivr/incoming",
     )
     assert result.dialed == []
-    assert any("下班时间" in text and "07:00" in text for text in result.said)
+    assert any("下班时间" in text and "明天07:00" in text for text in result.said)
     assert count(app, Case) == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "hours", "local_time", "heard"),
+    [
+        ("zh-CN", "07:00-20:00", time(5, 30), "工作人员今天07:00上班"),
+        ("zh-CN", "07:00-20:00", time(20, 0), "工作人员明天07:00上班"),
+        ("zh-CN", "13:00-20:00", time(12, 30), "工作人员今天13:00上班"),
+        ("zh-CN", "22:00-06:00", time(10, 0), "工作人员今天22:00上班"),  # a night line
+        ("ko-KR", "13:00-20:00", time(12, 30), "상담원은 오늘 13:00에 출근합니다"),
+        ("ko-KR", "07:00-20:00", time(23, 0), "상담원은 내일 07:00에 출근합니다"),
+        ("en-US", "07:00-20:00", time(5, 30), "opens today at 07:00"),
+        ("en-US", "08:00-20:00", time(20, 0), "opens tomorrow at 08:00"),
+    ],
+)
+def test_closed_hours_say_whether_a_person_answers_again_today_or_tomorrow(
+    app: Flask, phone: CallSimulator, language: str, hours: str, local_time: time, heard: str
+) -> None:
+    app.extensions["hotline.settings"] = _with_hours(app, hours)
+    moment = datetime.combine(date(2026, 11, 20), local_time, tzinfo=ZoneInfo("Asia/Shanghai"))
+    app.extensions[CLOCK_KEY] = lambda: moment
+    add_resident(app, language=language)
+    result = phone.call(
+        from_=CALLER, to=HOTLINE_NUMBER, script=[Press("0"), Hangup()], url="/ivr/incoming"
+    )
+    assert result.dialed == []
+    assert any(heard in text for text in result.said), result.said
+
+
+def test_zero_in_service_hours_with_nobody_on_duty_does_not_say_closed(
+    app: Flask, phone: CallSimulator
+) -> None:
+    app.extensions["hotline.settings"] = _without_on_duty(app)
+    result = phone.call(
+        from_=CALLER, to=HOTLINE_NUMBER, script=[Press("0"), Hangup()], url="/ivr/incoming"
+    )
+    assert "工作人员暂时不能接听。请在嘀声后留言，我们会给您回电。" in result.said
+    assert not any("下班" in text for text in result.said)
+
+
+def _without_on_duty(app: Flask) -> object:
+    from dataclasses import replace
+
+    return replace(app.extensions["hotline.settings"], on_duty_numbers=[])
 
 
 def _with_hours(app: Flask, hours: str) -> object:
@@ -271,6 +387,36 @@ def test_unanswered_emergency_message_joins_the_emergency_case(
     assert case.source == CaseSource.EMERGENCY_CALL
     with app.app_context():
         assert db.session.scalar(select(Recording.case_id)) == case.id
+
+
+EMERGENCY_ALONE = {
+    "zh-CN": "值班人员暂时无法接听。如有生命危险，请马上挂机，拨打120急救或119火警。",
+    "en-US": "Nobody on duty can take your call. If a life is in danger, hang up and call 911 now.",
+    "ko-KR": "생명이 위험하면 바로 끊고 119에 전화하세요.",
+}
+CLAIMS_ALERTED = ("已经收到您的紧急求助", "has been alerted", "알렸습니다")
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en-US", "ko-KR"])
+@pytest.mark.parametrize("on_duty", ["none configured", "no answer"])
+def test_an_emergency_nobody_answers_is_told_to_call_the_emergency_number(
+    app: Flask, phone: CallSimulator, language: str, on_duty: str
+) -> None:
+    if on_duty == "none configured":
+        app.extensions["hotline.settings"] = _without_on_duty(app)
+    add_resident(app, language=language)
+    result = phone.call(
+        from_=CALLER,
+        to=HOTLINE_NUMBER,
+        script=[Press("9"), Speak(speech_wav())],
+        url="/ivr/incoming",
+        dial_outcomes={ON_DUTY: "no-answer"},
+    )
+    assert result.dialed == ([] if on_duty == "none configured" else [ON_DUTY])
+    assert any(EMERGENCY_ALONE[language] in text for text in result.said), result.said
+    assert not any(claim in text for text in result.said for claim in CLAIMS_ALERTED)
+    assert len(result.recordings) == 1  # then the message is taken
+    assert only_case(app).urgency == Urgency.EMERGENCY
 
 
 @pytest.mark.parametrize("signing", ["omit", "forged"])
@@ -351,6 +497,5 @@ def test_message_length_is_configurable(app: Flask, phone: CallSimulator) -> Non
     result = phone.call(
         from_=CALLER, to=HOTLINE_NUMBER, script=[Press("1"), Hangup()], url="/ivr/incoming"
     )
-    assert any("2分钟" in text for text in result.said)
     record_twiml = result.requests_of("gather")[0].body
     assert 'maxLength="120"' in record_twiml and 'finishOnKey="#"' in record_twiml

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
-from cases.models import CaseStatus
+from cases.models import CaseStatus, FamilyContact
+from hotline.db import db
+from outreach.models import OutboundMessage
 from tests.sms.helpers import RESIDENT, add_case, add_resident, all_cases, events, messages, text
 from twilio_double.simulator import CallSimulator
 
 STRANGER = "+8613800000099"
+FAMILY = "+8613800000055"
 
 
 @pytest.mark.parametrize(
@@ -62,15 +66,41 @@ def test_the_residents_own_status_question_is_on_the_timeline(
     assert events(app, case.id, "sms_replied")[0]["text"] == reply
 
 
-def test_someone_elses_question_is_answered_but_kept_off_the_case(
+def status_texts(app: Flask) -> list[tuple[str, str]]:
+    """(to, body) of the status texts queued because someone else asked."""
+    with app.app_context():
+        query = select(OutboundMessage.to_phone, OutboundMessage.body).where(
+            OutboundMessage.purpose == "status_request"
+        )
+        return [(to, body) for to, body in db.session.execute(query)]
+
+
+def test_a_strangers_question_is_texted_to_the_cases_phone_and_kept_off_the_case(
     app: Flask, phone: CallSimulator
 ) -> None:
+    add_resident(app, language="ko-KR")
     case = add_case(app, status=CaseStatus.NEW)
     reply = text(phone, case.number, from_=STRANGER)
-    assert reply.startswith(f"事项 {case.number}：")
+    assert reply == f"为保护隐私，事项 {case.number} 的进度将用短信发到该事项登记的手机上。"
+    # To the phone on the case, in the resident's language.
+    [(to, body)] = status_texts(app)
+    assert to == RESIDENT and body.startswith(f"접수 번호 {case.number}: 접수되었고")
     assert events(app, case.id, "sms_received") == []
     [message] = messages(app)
     assert (message.outcome, message.case_id) == ("status", None)
+
+
+def test_a_family_contact_reads_the_status_of_the_residents_case(
+    app: Flask, phone: CallSimulator
+) -> None:
+    resident_id = add_resident(app)
+    with app.app_context():
+        db.session.add(FamilyContact(resident_id=resident_id, name="王小明", phone=FAMILY))
+        db.session.commit()
+    case = add_case(app, status=CaseStatus.IN_PROGRESS, resident_id=resident_id)
+    reply = text(phone, case.number, from_=FAMILY)
+    assert reply.startswith(f"事项 {case.number}：正在处理中。")
+    assert status_texts(app) == []
 
 
 def test_an_unknown_number_is_not_found(app: Flask, phone: CallSimulator) -> None:

@@ -59,6 +59,17 @@ def test_gather_falls_through_on_silence(sim: CallSimulator, app: Flask) -> None
     assert result.hung_up_by == "app" and result.final_status == "completed"
 
 
+def test_the_timeline_tells_prompts_a_key_cuts_short_from_the_others(
+    sim: CallSimulator, app: Flask
+) -> None:
+    result = sim.call(CALLER, HOTLINE, [Silence()], url="/voice")
+
+    [inside, after] = result.says
+    assert inside.in_gather and not after.in_gather
+    assert result.gathers[0].timeout == 3
+    assert result.timeline == [inside, result.gathers[0], after]
+
+
 def test_digits_posted_to_relative_action_with_valid_signatures(
     sim: CallSimulator, app: Flask
 ) -> None:
