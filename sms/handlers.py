@@ -39,6 +39,7 @@ from cases.permissions import phone_may_hear
 from cases.services import add_event, case_by_number, latest_open_case
 from hotline.db import db, moved_one_row
 from hotline.i18n import Catalogue, catalogue
+from hotline.settings import current_settings
 from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, InboundMessage
 from outreach.notices import status_report, text_status
 from outreach.survey import KEYPAD_ANSWERS, record_answer
@@ -298,6 +299,13 @@ def _triage_locale(context: Context, text: str) -> str:
     return script_locale(text) or ("en-US" if is_latin(text) else context.locale)
 
 
+def _emergency_reply_key() -> str:
+    """Claim the on-duty staff were alerted only when there is someone to alert."""
+    if current_settings().on_duty_numbers:
+        return "case_opened_emergency"
+    return "case_opened_emergency_unstaffed"
+
+
 def _open_case(context: Context) -> Handled:
     text = context.text.body
     case = open_case(
@@ -312,7 +320,7 @@ def _open_case(context: Context) -> Handled:
             detail={"message_sid": context.text.message_sid},
         )
     )
-    key = "case_opened_emergency" if case.urgency == Urgency.EMERGENCY else "case_opened"
+    key = _emergency_reply_key() if case.urgency == Urgency.EMERGENCY else "case_opened"
     return Handled("new_case", context.replies.text(key, number=case.number), case)
 
 
@@ -324,7 +332,7 @@ def _add_to_case(context: Context, case: Case) -> Handled:
     triaged = apply_triage(case, case.machine_transcript, locale)
     if triaged.changes:
         add_event(case, EventKind.TRIAGE_CHANGED, **triaged.changes, matched=list(triaged.matched))
-    key = "case_opened_emergency" if triaged.raised_to_emergency else "added_to_case"
+    key = _emergency_reply_key() if triaged.raised_to_emergency else "added_to_case"
     return Handled("added_to_case", context.replies.text(key, number=case.number), case)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from celery import Task
 from flask import Flask
@@ -182,3 +184,17 @@ def test_a_duplicated_message_sid_is_handled_once_and_answered_the_same(
     assert len(messages(app)) == 1
     assert len(events(app, case.id, "sms_received")) == 1
     assert len(events(app, case.id, "sms_replied")) == 1
+
+
+def test_an_emergency_text_with_nobody_on_duty_does_not_claim_anyone_was_alerted(
+    app: Flask, phone: CallSimulator
+) -> None:
+    settings = app.extensions["hotline.settings"]
+    app.extensions["hotline.settings"] = replace(settings, on_duty_numbers=[])
+
+    reply = text(phone, "我妈摔倒了，起不来，快来人")
+
+    [case] = all_cases(app)
+    assert case.urgency == Urgency.EMERGENCY
+    assert "已通知值班人员" not in reply
+    assert "联系不到值班人员" in reply and "120" in reply
