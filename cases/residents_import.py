@@ -1,6 +1,10 @@
 """Import residents from a CSV file: all rows or none, with every bad row named by its line.
 
 One code path for the `hotline residents import` command and the directory's upload form.
+A file updates what it says and nothing else: for a resident already in the directory, a
+column the file does not have, or an empty cell, leaves that value as it is (a file of just
+`phone,name` renames, it does not erase addresses or family contacts). With `replace`, the
+file is the whole truth: absent columns and empty cells clear the value.
 Each problem is a `Problem` with a key and values, so the command prints it in English and
 the staff pages show it in the reader's language; the field checks are shared with the
 profile form, so a value refused on import is refused when typed in too.
@@ -17,7 +21,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import phonenumbers
 from sqlalchemy import select
 
 from cases.models import FamilyContact, Resident
@@ -25,6 +28,7 @@ from cases.reports import FORMULA_STARTS
 from hotline.config import HoursWindow
 from hotline.db import db
 from hotline.i18n import LOCALES
+from hotline.phones import DEFAULT_REGION, NotAPhoneNumber, normalise_phone
 
 COLUMNS = (
     "phone",
@@ -38,7 +42,6 @@ COLUMNS = (
     "do_not_call",
 )
 REQUIRED = ("phone", "name")
-DEFAULT_REGION = "CN"
 TRUE_WORDS = {"1", "true", "yes", "y", "是"}
 FALSE_WORDS = {"", "0", "false", "no", "n", "否"}
 # Full-width colons and other dashes, as typed with a Chinese input method.
@@ -56,7 +59,7 @@ MESSAGES = {
     "bad_language": "language {value!r} is not one of {choices}",
     "bad_hours": "hours must look like 07:00-20:00, got {value!r}",
     "bad_phone": "phone {value!r} is not a phone number",
-    "impossible_phone": "phone {value!r} is not a possible phone number",
+    "invalid_phone": "phone {value!r} is not a valid phone number",
     "bad_contact": "family contact {value!r} should look like Name:+8613900000000",
     "bad_flag": "{column} should be yes or no, got {value!r}",
     "duplicate_phone": "phone already given on line {first}",
@@ -104,15 +107,12 @@ def unescape_cell(text: str) -> str:
     return text
 
 
-def normalise_phone(text: str, region: str = DEFAULT_REGION) -> str:
+def parse_phone(text: str, region: str = DEFAULT_REGION) -> str:
     """A phone number in E.164 form, or RowError saying why it is not one."""
     try:
-        number = phonenumbers.parse(text.strip(), region)
-    except phonenumbers.NumberParseException as error:
-        raise RowError("bad_phone", value=text) from error
-    if not phonenumbers.is_possible_number(number):
-        raise RowError("impossible_phone", value=text)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return normalise_phone(text, region)
+    except NotAPhoneNumber as error:
+        raise RowError("bad_phone" if error.unreadable else "invalid_phone", value=text) from None
 
 
 def parse_contacts(text: str, region: str = DEFAULT_REGION) -> list[FamilyContact]:
@@ -122,7 +122,7 @@ def parse_contacts(text: str, region: str = DEFAULT_REGION) -> list[FamilyContac
         name, sep, phone = item.rpartition(":")
         if not sep or not name.strip():
             raise RowError("bad_contact", value=item)
-        contacts.append(FamilyContact(name=name.strip(), phone=normalise_phone(phone, region)))
+        contacts.append(FamilyContact(name=name.strip(), phone=parse_phone(phone, region)))
     return contacts
 
 
@@ -172,7 +172,7 @@ def check_fields(
     missing = [column for column in REQUIRED if column in row and not row[column].strip()]
     problems = [Problem("missing", {"columns": ", ".join(missing)})] if missing else []
     parsers: dict[str, Callable[[str], Any]] = {
-        "phone": lambda text: normalise_phone(text, region),
+        "phone": lambda text: parse_phone(text, region),
         "language": parse_language,
         "preferred_call_hours": parse_hours,
         "do_not_call": lambda text: parse_flag(text, "do_not_call"),
@@ -190,16 +190,28 @@ def check_fields(
     return fields, problems
 
 
-def _resident_fields(row: dict[str, str], region: str) -> dict[str, Any]:
+def _cells_to_write(row: dict[str, str], replace: bool) -> dict[str, str]:
+    """Every column when replacing; otherwise the required ones and those with a value."""
+    if replace:
+        return {column: row.get(column) or "" for column in COLUMNS}
+    return {
+        column: value
+        for column, value in row.items()
+        if column in COLUMNS and (column in REQUIRED or (value or "").strip())
+    }
+
+
+def _resident_fields(row: dict[str, str], region: str, replace: bool) -> dict[str, Any]:
     """A file row as Resident fields; the first problem is the row's error, as it always was."""
-    full = {column: row.get(column) or "" for column in COLUMNS}
-    fields, problems = check_fields(full, region)
+    fields, problems = check_fields(_cells_to_write(row, replace), region)
     if problems:
         raise RowError(problems[0].key, **problems[0].values)
     return fields
 
 
-def parse_rows(text: str, region: str) -> tuple[list[dict[str, Any]], list[Problem]]:
+def parse_rows(
+    text: str, region: str, replace: bool = False
+) -> tuple[list[dict[str, Any]], list[Problem]]:
     reader = csv.DictReader(io.StringIO(text))
     unknown = set(reader.fieldnames or ()) - set(COLUMNS)
     if not reader.fieldnames or not set(REQUIRED) <= set(reader.fieldnames):
@@ -215,7 +227,7 @@ def parse_rows(text: str, region: str) -> tuple[list[dict[str, Any]], list[Probl
             problems.append(Problem("too_many_fields", line=line))
             continue
         try:
-            fields = _resident_fields(row, region)
+            fields = _resident_fields(row, region, replace)
         except RowError as error:
             problems.append(Problem(error.problem.key, error.problem.values, line))
             continue
@@ -244,15 +256,16 @@ def _write(rows: list[dict[str, Any]], report: ImportReport) -> None:
             db.session.add(Resident(**fields))
             report.imported += 1
             continue
-        _keep_contact_details(existing, fields["family_contacts"])
+        if "family_contacts" in fields:
+            _keep_contact_details(existing, fields["family_contacts"])
         for key, value in fields.items():
             setattr(existing, key, value)
         report.updated += 1
 
 
-def import_text(text: str, region: str = DEFAULT_REGION) -> ImportReport:
+def import_text(text: str, region: str = DEFAULT_REGION, *, replace: bool = False) -> ImportReport:
     """Validate every row first; write only if all are good, in one transaction."""
-    rows, problems = parse_rows(text, region)
+    rows, problems = parse_rows(text, region, replace)
     report = ImportReport(problems=problems)
     if problems:
         return report
@@ -261,14 +274,18 @@ def import_text(text: str, region: str = DEFAULT_REGION) -> ImportReport:
     return report
 
 
-def import_bytes(data: bytes, region: str = DEFAULT_REGION) -> ImportReport:
+def import_bytes(
+    data: bytes, region: str = DEFAULT_REGION, *, replace: bool = False
+) -> ImportReport:
     """An uploaded file: UTF-8, with or without the byte-order mark Excel writes."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return ImportReport(problems=[Problem("not_utf8")])
-    return import_text(text, region)
+    return import_text(text, region, replace=replace)
 
 
-def import_residents(path: Path, region: str = DEFAULT_REGION) -> ImportReport:
-    return import_bytes(path.read_bytes(), region)
+def import_residents(
+    path: Path, region: str = DEFAULT_REGION, *, replace: bool = False
+) -> ImportReport:
+    return import_bytes(path.read_bytes(), region, replace=replace)

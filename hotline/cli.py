@@ -208,11 +208,20 @@ def residents() -> None:
 @residents.command("import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--region", default="CN", show_default=True, help="For numbers without +country.")
-def residents_import(csv_file: Path, region: str) -> None:
-    """Import residents from CSV; nothing is imported if any row is bad."""
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="The file is the whole truth: absent columns and empty cells clear what was there.",
+)
+def residents_import(csv_file: Path, region: str, replace: bool) -> None:
+    """Import residents from CSV; nothing is imported if any row is bad.
+
+    For residents already in the directory, absent columns and empty cells leave their values
+    as they are, unless --replace is given.
+    """
 
     with _app_context():
-        report = import_residents(csv_file, region)
+        report = import_residents(csv_file, region, replace=replace)
     if report.errors:
         for error in report.errors:
             click.echo(error, err=True)

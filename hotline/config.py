@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
+
+from hotline.phones import NotAPhoneNumber, last_digits, normalise_phone, region_of_locale
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TWILIO_API_BASE_URL = "https://api.twilio.com"
 
@@ -81,6 +86,29 @@ def choose_telephony(env: dict[str, str]) -> str:
     return chosen
 
 
+def parse_on_duty_numbers(text: str, locale: str) -> tuple[list[str], list[str]]:
+    """HOTLINE_ON_DUTY_NUMBERS as (valid numbers in E.164, entries that are no phone number).
+
+    An invalid entry is left out rather than stopping the hotline: the others still ring. It is
+    logged as a configuration error by its position and last digits, never in full.
+    """
+    valid, invalid = [], []
+    entries = _split_list(text)
+    for position, entry in enumerate(entries, start=1):
+        try:
+            valid.append(normalise_phone(entry, region_of_locale(locale)))
+        except NotAPhoneNumber:
+            invalid.append(entry)
+            log.error(
+                "configuration error: HOTLINE_ON_DUTY_NUMBERS entry %d of %d (ending in %s) "
+                "is not a valid phone number; it is left out",
+                position,
+                len(entries),
+                last_digits(entry),
+            )
+    return valid, invalid
+
+
 DEFAULT_VOICES = {"zh-CN": "Polly.Zhiyu", "ko-KR": "Polly.Seoyeon", "en-US": "Polly.Joanna"}
 
 
@@ -111,12 +139,19 @@ class Settings:
     deadlines: dict[str, timedelta] = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
     # Which carrier: "twilio", or "local" (hotline.telephony.local) for a trial without one.
     telephony: str = "twilio"
+    # HOTLINE_ON_DUTY_NUMBERS entries left out as no phone number, as written (for the start-up
+    # check; show them with hotline.phones.last_digits, never whole in a log).
+    invalid_on_duty_numbers: list[str] = field(default_factory=list)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         data_dir = Path(env.get("HOTLINE_DATA_DIR", "instance")).resolve()
         survey_delay = env.get("HOTLINE_SURVEY_DELAY_MINUTES", "").strip()
+        default_locale = env.get("HOTLINE_DEFAULT_LOCALE", "zh-CN")
+        on_duty, invalid_on_duty = parse_on_duty_numbers(
+            env.get("HOTLINE_ON_DUTY_NUMBERS", ""), default_locale
+        )
         return cls(
             data_dir=data_dir,
             database_url=env.get("HOTLINE_DATABASE_URL") or f"sqlite:///{data_dir / 'hotline.db'}",
@@ -129,16 +164,17 @@ class Settings:
                 "/"
             ),
             hotline_number=env.get("HOTLINE_NUMBER", ""),
-            on_duty_numbers=_split_list(env.get("HOTLINE_ON_DUTY_NUMBERS", "")),
+            on_duty_numbers=on_duty,
             service_hours=HoursWindow.parse(env.get("HOTLINE_SERVICE_HOURS", "07:00-20:00")),
             calling_hours=HoursWindow.parse(env.get("HOTLINE_CALLING_HOURS", "08:00-20:00")),
             timezone=env.get("HOTLINE_TIMEZONE", "Asia/Shanghai"),
             survey_delay_minutes=int(survey_delay) if survey_delay else None,
-            default_locale=env.get("HOTLINE_DEFAULT_LOCALE", "zh-CN"),
+            default_locale=default_locale,
             voices={**DEFAULT_VOICES, **_split_mapping(env.get("HOTLINE_VOICES", ""))},
             speech_rate=env.get("HOTLINE_SPEECH_RATE", "85%"),
             max_message_seconds=int(env.get("HOTLINE_MAX_MESSAGE_SECONDS", "180")),
             retry_base_seconds=float(env.get("HOTLINE_RETRY_BASE_SECONDS", "30")),
             deadlines=parse_deadlines(env.get("HOTLINE_DEADLINES", "")),
             telephony=choose_telephony(env),
+            invalid_on_duty_numbers=invalid_on_duty,
         )

@@ -12,7 +12,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import phonenumbers
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
@@ -25,15 +24,15 @@ from cases.models import Case, FamilyContact, Resident
 from cases.permissions import case_scope
 from cases.residents_export import residents_csv
 from cases.residents_import import (
-    DEFAULT_REGION,
     Problem,
     RowError,
     check_fields,
     import_bytes,
-    normalise_phone,
+    parse_phone,
 )
 from hotline.db import db
 from hotline.i18n import LOCALES
+from hotline.phones import NotAPhoneNumber, normalise_phone
 from workspace.i18n import t
 from workspace.views import add_to_nav
 
@@ -99,15 +98,10 @@ def phone_fragments(text: str) -> list[str]:
     digits = re.sub(r"\D", "", text)
     if len(digits) < 3:
         return []
-    fragments = [digits]
     try:
-        number = phonenumbers.parse(text, DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        return fragments
-    if phonenumbers.is_possible_number(number):
-        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        fragments.append(e164.lstrip("+"))
-    return fragments
+        return [digits, normalise_phone(text).lstrip("+")]
+    except NotAPhoneNumber:
+        return [digits]
 
 
 def search_filter(text: str) -> ColumnElement[bool]:
@@ -317,7 +311,7 @@ def _contact_fields() -> tuple[dict[str, Any], list[Problem]]:
     elif ";" in fields["name"]:  # the CSV column separates contacts with ;
         problems.append(Problem("contact_semicolon"))
     try:
-        fields["phone"] = normalise_phone(request.form.get("phone", ""))
+        fields["phone"] = parse_phone(request.form.get("phone", ""))
     except RowError as error:
         problems.append(error.problem)
     return fields, problems
@@ -368,7 +362,8 @@ def import_csv() -> ResponseReturnValue:
     if upload is None or not upload.filename:
         flash(t("residents.no_file"), "error")
         return redirect(url_for("residents.index"))
-    report = import_bytes(upload.read())
+    # Unticked, a file only adds and updates what it says; ticked, it clears what it leaves out.
+    report = import_bytes(upload.read(), replace=bool(request.form.get("replace")))
     if report.problems:
         messages = [problem_text(problem, file_columns=True) for problem in report.problems]
         return render_template("residents_import.html", problems=messages), 400

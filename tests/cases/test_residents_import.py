@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import func, select
@@ -91,3 +92,102 @@ def test_cli_reports_errors_and_exits_nonzero(
     result = runner.invoke(main, ["residents", "import", str(_write(tmp_path, GOOD))], env=env)
     assert result.exit_code == 0, result.output
     assert "imported 2 new" in result.output
+
+
+def _wang() -> Resident:
+    wang = db.session.scalar(select(Resident).where(Resident.phone == "+8613800000001"))
+    assert wang is not None
+    return wang
+
+
+def _wang_as_imported_by_good() -> tuple[object, ...]:
+    wang = _wang()
+    return (
+        wang.address,
+        wang.building,
+        wang.grid,
+        wang.preferred_call_hours,
+        [(c.name, c.phone) for c in wang.family_contacts],
+    )
+
+
+def test_a_file_of_phone_and_name_renames_and_erases_nothing(app: Flask, tmp_path: Path) -> None:
+    with app.app_context():
+        import_residents(_write(tmp_path, GOOD))
+        report = import_residents(_write(tmp_path, "phone,name\n+8613800000001,王秀英奶奶\n"))
+        assert report.errors == [] and report.updated == 1
+        assert _wang().name == "王秀英奶奶"
+        assert _wang_as_imported_by_good() == (
+            "幸福路1号",
+            "3号楼",
+            "第一网格",
+            "09:00-17:00",
+            [("王明", "+8613900000001")],
+        )
+
+
+def test_empty_cells_keep_values_and_family_contacts(app: Flask, tmp_path: Path) -> None:
+    header = GOOD.splitlines()[0]
+    with app.app_context():
+        import_residents(_write(tmp_path, GOOD))
+        report = import_residents(_write(tmp_path, f"{header}\n+8613800000001,王秀英,,,,,,,\n"))
+        assert report.errors == []
+        assert _wang_as_imported_by_good() == (
+            "幸福路1号",
+            "3号楼",
+            "第一网格",
+            "09:00-17:00",
+            [("王明", "+8613900000001")],
+        )
+        # A cell with a value still changes it; a listed contact list is the new list.
+        changed = f"{header}\n+8613800000001,王秀英,,5号楼,,,李华:13900000002,,\n"
+        import_residents(_write(tmp_path, changed))
+        assert _wang().building == "5号楼" and _wang().address == "幸福路1号"
+        assert [c.phone for c in _wang().family_contacts] == ["+8613900000002"]
+
+
+def test_replace_makes_the_file_the_whole_record(app: Flask, tmp_path: Path) -> None:
+    with app.app_context():
+        import_residents(_write(tmp_path, GOOD))
+        path = _write(tmp_path, "phone,name\n+8613800000001,王秀英\n")
+        report = import_residents(path, replace=True)
+        assert report.errors == [] and report.updated == 1
+        assert _wang_as_imported_by_good() == ("", "", "", None, [])
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "12345",
+        "1380000000",  # a Chinese mobile has eleven digits
+        "+8623456789",  # no such area code
+    ],
+)
+def test_numbers_no_phone_can_have_are_refused(app: Flask, tmp_path: Path, phone: str) -> None:
+    with app.app_context():
+        report = import_residents(_write(tmp_path, f"phone,name\n{phone},王秀英\n"))
+        assert report.errors == [f"line 2: phone {phone!r} is not a valid phone number"]
+        bad_contact = f"phone,name,family_contacts\n+8613800000001,王秀英,王明:{phone}\n"
+        report = import_residents(_write(tmp_path, bad_contact))
+        assert report.errors == [f"line 2: phone {phone!r} is not a valid phone number"]
+        assert _count() == 0
+
+
+def test_cli_leaves_values_unless_replace_is_given(
+    app: Flask, env: dict[str, str], tmp_path: Path
+) -> None:
+    from hotline.cli import main
+
+    runner = CliRunner()
+    result = runner.invoke(main, ["residents", "import", str(_write(tmp_path, GOOD))], env=env)
+    assert result.exit_code == 0, result.output
+    names_only = str(_write(tmp_path, "phone,name\n+8613800000001,王秀英\n"))
+    result = runner.invoke(main, ["residents", "import", names_only], env=env)
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert _wang_as_imported_by_good()[0] == "幸福路1号"
+        assert len(_wang().family_contacts) == 1
+    result = runner.invoke(main, ["residents", "import", "--replace", names_only], env=env)
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert _wang_as_imported_by_good() == ("", "", "", None, [])

@@ -137,7 +137,7 @@ def test_family_contacts_are_added_checked_and_removed(app: Flask, staff: FlaskC
     path = f"/residents/{ids['zhang']}/contacts"
     bad = _post(staff, path, {"name": "张明", "phone": "12", "relation": "儿子"})
     assert bad.status_code == 400
-    assert "“12” cannot be a phone number" in bad.get_data(as_text=True)
+    assert "“12” is not a number a phone can have" in bad.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count(FamilyContact.id))) == 0
     good = {"name": "张明", "phone": "139 0000 0002", "relation": "儿子", "receives_updates": "yes"}
@@ -172,7 +172,9 @@ def test_new_resident_needs_a_real_number_and_lists_their_cases(
     assert f'href="/cases/{case_id}">{number}</a>' in page
 
 
-def _upload(client: FlaskClient, text: str | bytes, name: str = "residents.csv") -> TestResponse:
+def _upload(
+    client: FlaskClient, text: str | bytes, name: str = "residents.csv", **form: str
+) -> TestResponse:
     data = text.encode("utf-8") if isinstance(text, str) else text
     # Encoded here, in memory: the test client would spool a big body to a file it never closes.
     boundary, body = encode_multipart(
@@ -180,6 +182,7 @@ def _upload(client: FlaskClient, text: str | bytes, name: str = "residents.csv")
             {
                 "csrf_token": csrf_token(client, "/residents"),
                 "file": FileStorage(io.BytesIO(data), name),
+                **form,
             }
         )
     )
@@ -195,6 +198,35 @@ def test_import_through_the_page(app: Flask, staff: FlaskClient) -> None:
     with app.app_context():
         kim = _resident("+8613800000012")
         assert kim is not None and kim.do_not_call and kim.language == "ko-KR"
+
+
+def _record(phone: str) -> tuple[object, ...]:
+    resident = _resident(phone)
+    assert resident is not None
+    contacts = [(c.name, c.phone) for c in resident.family_contacts]
+    return (resident.name, resident.address, resident.grid, resident.preferred_call_hours, contacts)
+
+
+def test_an_update_file_keeps_what_it_leaves_out_unless_replace_is_ticked(
+    app: Flask, staff: FlaskClient
+) -> None:
+    assert _upload(staff, GOOD_CSV).status_code == 302
+    page = staff.get("/residents").get_data(as_text=True)
+    assert 'name="replace"' in page and "Replace: the file is the whole record" in page
+    header = GOOD_CSV.splitlines()[0]
+    renamed = f"{header}\n+8613800000011,王秀英奶奶,,,,,,,\n"
+    assert _upload(staff, renamed).status_code == 302
+    with app.app_context():
+        assert _record("+8613800000011") == (
+            "王秀英奶奶",
+            "幸福路1号",
+            "A1",
+            "09:00-17:00",
+            [("王明", "+8613900000001")],
+        )
+    assert _upload(staff, renamed, replace="yes").status_code == 302
+    with app.app_context():
+        assert _record("+8613800000011") == ("王秀英奶奶", "", "", None, [])
 
 
 def test_a_file_with_one_bad_row_imports_nothing_and_names_the_line(
