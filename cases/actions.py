@@ -15,6 +15,7 @@ from cases.errors import Refused
 from cases.events import EventKind
 from cases.lifecycle import transition
 from cases.models import Case, CaseParticipant, CaseStatus, Resident, TranscriptEdit, Urgency
+from cases.permissions import can_be_assigned
 from cases.services import add_event
 from cases.triage import CATEGORIES
 from hotline.clock import now
@@ -88,6 +89,9 @@ def assign(case: Case, assignee: User | None, by: User) -> None:
     """Hand the case to someone (or to nobody); a new case is accepted by being assigned."""
     if assignee is not None and not assignee.active:
         raise Refused("case.refused.inactive_account", name=assignee.name)
+    if assignee is not None and not can_be_assigned(assignee, case):
+        # They would be handed work they get 404 for: give it to someone of the case's grid.
+        raise Refused("case.refused.cannot_see_case", name=assignee.name)
     if (assignee.id if assignee else None) == case.assignee_id:
         return
     case.assignee = assignee

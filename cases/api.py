@@ -20,7 +20,14 @@ from sqlalchemy.orm import selectinload
 
 from accounts.models import User
 from cases import actions
-from cases.api_json import DEFAULT_LIMIT, MAX_LIMIT, case_detail_json, case_json, event_json
+from cases.api_json import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    assignee_json,
+    case_detail_json,
+    case_json,
+    event_json,
+)
 from cases.api_tokens import token_required
 from cases.errors import Refused
 from cases.events import EventKind
@@ -31,7 +38,7 @@ from cases.models import (
     Urgency,
 )
 from cases.openapi import document
-from cases.permissions import can_edit, can_view, case_scope
+from cases.permissions import can_be_assigned, can_edit, can_view, case_scope
 from cases.services import add_event
 from cases.triage import CATEGORIES
 from hotline.clock import now
@@ -289,10 +296,21 @@ def add_note(case_id: int) -> ResponseReturnValue:
     return jsonify(event_json(case.events[-1])), 201
 
 
+@bp.get("/cases/<int:case_id>/assignees")
+@token_required
+def list_assignees(case_id: int) -> ResponseReturnValue:
+    """The active accounts that could be handed the case: the ones assign accepts."""
+    case, _ = _editable_case(case_id)
+    users = db.session.scalars(
+        select(User).where(User.active.is_(True)).order_by(User.role, User.display_name, User.id)
+    )
+    return jsonify([assignee_json(user) for user in users if can_be_assigned(user, case)])
+
+
 @bp.post("/cases/<int:case_id>/assign")
 @token_required
 def assign(case_id: int) -> ResponseReturnValue:
-    """Hand the case to a user (assignee_id), or to nobody (null)."""
+    """Hand the case to a user who can see it (assignee_id), or to nobody (null)."""
     case, user = _editable_case(case_id)
     body = _json_body({"assignee_id"})
     if "assignee_id" not in body:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from accounts.models import User
+from accounts.models import Role, User
 from cases.lifecycle import is_overdue
 from cases.models import (
     Case,
@@ -37,6 +37,29 @@ USER_REF_SCHEMA: dict[str, Any] = {
 
 def user_ref(user: User | None) -> dict[str, Any] | None:
     return {"id": user.id, "name": user.name} if user is not None else None
+
+
+ASSIGNEE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "name", "role", "grid", "department"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "role": {"enum": [role.value for role in Role]},
+        "grid": {"type": "string", "description": "a grid worker's grid"},
+        "department": {"type": "string"},
+    },
+}
+
+
+def assignee_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "name": user.name,
+        "role": user.role.value,
+        "grid": user.grid,
+        "department": user.department,
+    }
 
 
 CASE_PROPERTIES: dict[str, Any] = {
@@ -203,5 +226,6 @@ SCHEMAS = {
     "Participant": PARTICIPANT_SCHEMA,
     "Event": EVENT_SCHEMA,
     "UserRef": USER_REF_SCHEMA,
+    "Assignee": ASSIGNEE_SCHEMA,
     "Error": ERROR_SCHEMA,
 }

@@ -170,11 +170,27 @@ PATHS: dict[str, Any] = {
         "post": {
             "operationId": "assignCase",
             "summary": "Hand the case to a user, or to nobody with null",
-            "description": "A new case is accepted by being assigned.",
+            "description": "A new case is accepted by being assigned. Only someone who can "
+            "see the case may be given it (see the case's assignees); anyone else is refused "
+            "with 422.",
             "requestBody": _body(
                 {"assignee_id": {"type": ["integer", "null"]}}, ["assignee_id"], {"assignee_id": 7}
             ),
             "responses": {"200": _json(_ref("CaseDetail"), "the case"), **WRITE_ERRORS},
+        },
+    },
+    "/api/cases/{case_id}/assignees": {
+        "parameters": [CASE_ID],
+        "get": {
+            "operationId": "listAssignees",
+            "summary": "Who the case may be handed to: the active accounts that can see it",
+            "description": "Anyone else is refused by assign (422): a grid worker sees only "
+            "their own grid's cases; a department sees the cases assigned to it.",
+            "responses": {
+                "200": _json({"type": "array", "items": _ref("Assignee")}, "the accounts"),
+                **READ_ERRORS,
+                "403": WRITE_ERRORS["403"],
+            },
         },
     },
     "/api/cases/{case_id}/resolve": {

@@ -32,6 +32,17 @@ def can_view(user: User, case: Case) -> bool:
     return case.assignee_id == user.id or any(p.user_id == user.id for p in case.participants)
 
 
+def can_be_assigned(user: User, case: Case) -> bool:
+    """Whether `user` could work on `case` once it is theirs: an active account that sees it.
+
+    A department sees what is assigned to it, so the assignment itself gives it the case; a
+    grid worker sees only their own grid's cases, so another grid's case is not theirs to take.
+    """
+    if not user.active:
+        return False
+    return user.role == Role.DEPARTMENT or can_view(user, case)
+
+
 def can_edit(user: User, case: Case) -> bool:
     """Staff and grid workers edit what they see; a department only what is assigned to it.
 

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 
 from cases.events import EventKind
 from cases.models import Case, RoutingRule
+from cases.permissions import can_be_assigned
 from cases.services import add_event
 from hotline.db import db
 
@@ -26,7 +27,8 @@ def matching_rule(case: Case) -> RoutingRule | None:
             or_(RoutingRule.building == "", RoutingRule.building == case.building),
         )
     ).all()
-    live = [rule for rule in candidates if rule.assignee.active]
+    # A rule's handler who could not see this case (a grid worker of another grid) is skipped.
+    live = [rule for rule in candidates if can_be_assigned(rule.assignee, case)]
     return max(live, key=_specificity, default=None)
 
 

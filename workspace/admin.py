@@ -113,6 +113,9 @@ def _add_rule() -> str:
     grid = _field("grid", MAX_PLACE, "admin.grid")
     building = _field("building", MAX_PLACE, "admin.building")
     assignee = _rule_assignee()
+    if assignee.role == Role.GRID_WORKER and grid != assignee.grid:
+        # They would be handed cases they cannot open; routing would skip the rule anyway.
+        raise Refused("admin.error.rule_outside_grid", name=assignee.name, grid=assignee.grid)
     same_place = db.session.scalar(
         select(RoutingRule).where(
             RoutingRule.category == category,

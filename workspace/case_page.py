@@ -32,7 +32,7 @@ from cases import actions
 from cases.errors import Refused
 from cases.lifecycle import allowed_next, is_overdue
 from cases.models import Case, CaseEvent, Recording, RecordingPurpose, Resident, Urgency
-from cases.permissions import can_edit, can_view
+from cases.permissions import can_be_assigned, can_edit, can_view
 from cases.triage import CATEGORIES
 from hotline.db import db
 from hotline.settings import current_settings
@@ -83,6 +83,7 @@ def show(case_id: int) -> ResponseReturnValue:
     editable = can_edit(me, case)
     query = request.args.get("resident_q", "").strip()[: actions.MAX_FIELD]
     users = _active_users() if editable else []
+    assignees = [user for user in users if can_be_assigned(user, case)]
     return render_template(
         "case.html",
         case=case,
@@ -96,7 +97,7 @@ def show(case_id: int) -> ResponseReturnValue:
         my_part=next((p for p in case.participants if p.user_id == me.id), None),
         categories=CATEGORIES,
         urgencies=list(Urgency),
-        assignees=users,
+        assignees=assignees,
         departments=_departments_to_add(case, users),
         caller_resident=_caller_resident(case) if editable else None,
         resident_query=query,
@@ -314,7 +315,7 @@ def save_triage(case_id: int) -> ResponseReturnValue:
 @bp.post("/cases/<int:case_id>/assign")
 @login_required
 def assign(case_id: int) -> ResponseReturnValue:
-    """Route the case by hand to any active user, or to nobody (an empty choice)."""
+    """Route the case by hand to someone who can see it, or to nobody (an empty choice)."""
 
     def hand_over(case: Case, me: User) -> None:
         actions.assign(case, _user_from_form("assignee_id"), me)

@@ -237,6 +237,33 @@ def test_a_department_changes_only_what_is_assigned_to_it(app: Flask, client: Fl
     assert resolved.status_code == 200 and resolved.get_json()["status"] == "resolved"
 
 
+def test_a_case_goes_only_to_someone_who_can_see_it(app: Flask, client: FlaskClient) -> None:
+    token = _token(app, "staff1", display_name="Wang Staff")
+    with app.app_context():
+        own_grid = make_user("grid_a", Role.GRID_WORKER, grid="A1", display_name="Sun A1")
+        other_grid = make_user("grid_b", Role.GRID_WORKER, grid="B2", display_name="Zhou B2")
+        water = make_user("water", Role.DEPARTMENT, display_name="Water", department="Water")
+    case_id = _case(app, grid="A1")
+    headers = {"Authorization": token}
+    offered = client.get(f"/api/cases/{case_id}/assignees", headers=headers)
+    assert offered.status_code == 200
+    assert sorted(user["name"] for user in offered.get_json()) == ["Sun A1", "Wang Staff", "Water"]
+    refused = client.post(
+        f"/api/cases/{case_id}/assign", json={"assignee_id": other_grid}, headers=headers
+    )
+    assert refused.status_code == 422
+    assert refused.get_json()["message"] == (
+        "Zhou B2 cannot open this case (a grid worker sees only their own grid's cases): "
+        "choose someone who can"
+    )
+    assert _stored(app, case_id).assignee_id is None and _kinds(_stored(app, case_id)) == []
+    for user_id in (own_grid, water):
+        taken = client.post(
+            f"/api/cases/{case_id}/assign", json={"assignee_id": user_id}, headers=headers
+        )
+        assert taken.status_code == 200 and taken.get_json()["assignee_id"] == user_id
+
+
 def test_a_read_only_token_reads_but_cannot_write(app: Flask, client: FlaskClient) -> None:
     token = _token(app)
     case_id = _case(app)
@@ -391,7 +418,7 @@ def test_assign_hands_over_and_accepts_a_new_case(app: Flask, client: FlaskClien
     with app.app_context():
         handler = make_user("li", Role.GRID_WORKER, grid="A1", display_name="Li")
         gone = make_user("gone", Role.STAFF, active=False)
-    case_id = _case(app)
+    case_id = _case(app, grid="A1")  # the grid worker's grid: they can see it
     headers = {"Authorization": token}
     url = f"/api/cases/{case_id}/assign"
     given = client.post(url, json={"assignee_id": handler}, headers=headers)
@@ -501,11 +528,14 @@ def test_real_responses_match_the_documented_schemas(app: Flask, client: FlaskCl
     listed = client.get("/api/cases", headers=headers).get_json()
     detail = client.get(f"/api/cases/{case_id}?include=events", headers=headers).get_json()
     error = client.get("/api/cases/999999", headers=headers).get_json()
+    assignees = client.get(f"/api/cases/{case_id}/assignees", headers=headers).get_json()
     for case_body in listed:
         _validator(document, "Case").validate(case_body)
     _validator(document, "CaseDetail").validate(detail)
     _validator(document, "Event").validate(note.get_json())
     _validator(document, "Error").validate(error)
+    for assignee in assignees:
+        _validator(document, "Assignee").validate(assignee)
     assert len(listed) == 2 and detail["events"] and detail["participants"]
     # The schemas are strict enough to notice drift: a wrong type does not pass.
     assert not _validator(document, "Case").is_valid({**listed[0], "overdue": "no"})

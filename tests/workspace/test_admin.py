@@ -85,6 +85,8 @@ def test_any_category_and_place_is_a_catch_all(app: Flask, admin: FlaskClient) -
         ({"grid": "x" * 51}, "Grid is too long: at most 50 characters."),
         ({"grid": "A1"}, "This rule exists already."),
         ({"grid": "A1", "assignee": "other"}, "A rule for the same category and place already"),
+        ({"grid": "B2"}, "is a grid worker and sees only the cases of grid A1"),
+        ({"grid": ""}, "is a grid worker and sees only the cases of grid A1"),
     ],
 )
 def test_a_bad_rule_is_refused_and_nothing_is_added(
@@ -105,6 +107,21 @@ def test_a_bad_rule_is_refused_and_nothing_is_added(
     shown = _post(admin, "/admin/routing", "/admin/routing", **fields)
     assert message in shown and 'class="flash error"' in shown
     assert _rules(app) == before
+
+
+def test_routing_skips_a_handler_who_could_not_see_the_case(app: Flask) -> None:
+    with app.app_context():
+        worker = make_user("worker", Role.GRID_WORKER, grid="A1")
+        desk = make_user("desk", Role.STAFF)
+        # Rules made before grid workers were held to their grid, or whose worker moved grid.
+        db.session.add(RoutingRule(category="noise", grid="", assignee_id=worker))
+        db.session.add(RoutingRule(category="", grid="", assignee_id=desk))
+        db.session.commit()
+        own_grid = make_case(category="noise", grid="A1")
+        other_grid = make_case(category="noise", grid="B2")
+        assert route_new_case(own_grid) and route_new_case(other_grid)
+        db.session.commit()
+        assert (own_grid.assignee_id, other_grid.assignee_id) == (worker, desk)
 
 
 def test_a_rule_is_deleted(app: Flask, admin: FlaskClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -276,6 +277,31 @@ def test_unassigning_and_bad_assignees(app: Flask, staff: FlaskClient) -> None:
     page = submit_and_read(staff, case_id, "assign", assignee_id="")
     assert load(app, case_id).assignee_id is None
     assert "left the case unassigned" in page
+
+
+def _assign_options(page: str) -> list[str]:
+    form = page[page.index('id="assignee"') : page.index("</select>", page.index('id="assignee"'))]
+    return re.findall(r"<option value=\"\d+\"[^>]*>([^<·]+?) ·", form)
+
+
+def test_only_people_who_can_see_the_case_are_offered_or_accepted(
+    app: Flask, staff: FlaskClient, login: Login
+) -> None:
+    with app.app_context():
+        make_user("grid_a", Role.GRID_WORKER, grid="A1", display_name="Sun A1")
+        other_grid = make_user("grid_b", Role.GRID_WORKER, grid="B2", display_name="Zhou B2")
+        make_user("water", Role.DEPARTMENT, display_name="Water Dept", department="Water")
+    case_id = new_case(app, grid="A1")
+    page = staff.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert sorted(_assign_options(page)) == ["Sun A1", "Wang Staff", "Water Dept"]
+
+    page = submit_and_read(staff, case_id, "assign", assignee_id=str(other_grid))
+    assert [html.unescape(error) for error in flashed_errors(page)] == [
+        "Zhou B2 cannot open this case (a grid worker sees only their own grid's cases): "
+        "choose someone who can"
+    ]
+    assert load(app, case_id).assignee_id is None
+    assert login("grid_b").get(f"/cases/{case_id}").status_code == 404
 
 
 def test_an_invalid_transition_is_refused_and_nothing_changes(
