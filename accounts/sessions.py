@@ -84,6 +84,5 @@ class DatabaseSessionInterface(SessionInterface):
 
 
 def end_sessions_of(user_id: int) -> None:
-    """Sign a user out everywhere (password changed, account disabled)."""
+    """Sign a user out everywhere (password changed, account disabled); the caller commits."""
     db.session.execute(delete(WebSession).where(WebSession.user_id == user_id))
-    db.session.commit()

@@ -7,13 +7,15 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
 
+from accounts.editing import AccountChanges, AccountRefused, apply_changes, new_account
 from accounts.models import Role, User
 from cases.api_tokens import create_token
 from cases.recordings import queue_transcription, start_over
@@ -23,6 +25,7 @@ from hotline import migrate
 from hotline.app import create_app
 from hotline.config import Settings
 from hotline.db import db
+from hotline.i18n import LOCALES
 from hotline.server import serve
 from hotline.simulate import simulate
 from speech.cli import speech_group
@@ -158,16 +161,31 @@ def users() -> None:
     """Staff accounts."""
 
 
+ROLES = click.Choice([role.value for role in Role])
+LANGUAGES = click.Choice(list(LOCALES))
+
+
+def _save_account(change: Callable[[], User]) -> User:
+    """Make or change an account with the admin pages' rules; a refusal is the command's error."""
+    try:
+        user = change()
+    except AccountRefused as refusal:
+        db.session.rollback()
+        raise click.ClickException(str(refusal)) from None
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
 @users.command("create")
 @click.argument("username")
-@click.option(
-    "--role", type=click.Choice(["admin", "staff", "grid_worker", "department"]), required=True
-)
+@click.option("--role", type=ROLES, required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--name", "display_name", default="", help="Name shown to colleagues.")
 @click.option("--grid", default="", help="The grid a grid worker looks after.")
 @click.option("--department", default="", help="The department's name.")
-@click.option("--language", type=click.Choice(["zh-CN", "ko-KR", "en-US"]), default="zh-CN")
+@click.option("--language", type=LANGUAGES, default="zh-CN")
+@click.option("--phone", default="", help="Mobile number: admins with one get escalation texts.")
 def users_create(
     username: str,
     role: str,
@@ -176,28 +194,56 @@ def users_create(
     grid: str,
     department: str,
     language: str,
+    phone: str,
 ) -> None:
-    """Make a staff account (the first one: --role admin)."""
-
-    if len(password) < 8:
-        raise click.ClickException("the password needs at least 8 characters")
-    if role == "grid_worker" and not grid:
-        raise click.ClickException("a grid worker needs --grid")
+    """Make a staff account (the first one: --role admin --phone +86...)."""
+    changes = AccountChanges(
+        display_name=display_name,
+        role=role,
+        grid=grid,
+        department=department,
+        language=language,
+        phone=phone,
+        password=password,
+    )
     with _app_context():
-        if db.session.scalar(db.select(User).where(User.username == username)):
-            raise click.ClickException(f"user {username} exists already")
-        user = User(
-            username=username,
-            display_name=display_name,
-            role=Role(role),
-            grid=grid,
-            department=department,
-            language=language,
-        )
-        user.set_password(password)
-        db.session.add(user)
-        db.session.commit()
+        _save_account(lambda: new_account(username, changes))
     click.echo(f"created {role} {username}")
+
+
+@users.command("edit")
+@click.argument("username")
+@click.option("--role", type=ROLES, default=None)
+@click.option("--name", "display_name", default=None, help="Name shown to colleagues.")
+@click.option("--grid", default=None, help="The grid a grid worker looks after.")
+@click.option("--department", default=None, help="The department's name.")
+@click.option("--language", type=LANGUAGES, default=None)
+@click.option("--phone", default=None, help='Mobile number; --phone "" removes it.')
+@click.option("--active/--inactive", default=None, help="Open or close the account.")
+@click.option(
+    "--password",
+    prompt="New password",
+    prompt_required=False,
+    hide_input=True,
+    confirmation_prompt=True,
+    default=None,
+    help="A new password (asked for when given without one); signs the account out.",
+)
+def users_edit(username: str, **options: Any) -> None:
+    """Change an account: only the options given change."""
+    changes = AccountChanges(**options)
+    with _app_context():
+        user = db.session.scalar(db.select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"no user {username}")
+        changed: list[str] = []
+
+        def edit() -> User:
+            changed.extend(apply_changes(user, changes))
+            return user
+
+        _save_account(edit)
+    click.echo(f"updated {username}: {', '.join(changed) or 'nothing changed'}")
 
 
 @main.group()

@@ -6,14 +6,22 @@ its page (post/redirect/get); a refusal is flashed and nothing changes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from typing import Any
 
-import phonenumbers
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from accounts.editing import (
+    MIN_PASSWORD,
+    AccountChanges,
+    AccountRefused,
+    apply_changes,
+    new_account,
+)
 from accounts.models import Role, User
 from accounts.permissions import can_manage
 from cases.errors import Refused
@@ -27,11 +35,11 @@ from workspace.i18n import say, t
 from workspace.views import add_to_nav
 
 bp = Blueprint("admin", __name__)
+log = logging.getLogger(__name__)
 
 add_to_nav("admin.routing", "common.admin", (Role.ADMIN,))
 
 MAX_PLACE = 50  # the width of the grid and building columns
-MIN_PASSWORD = 12
 MAX_ID_DIGITS = 9
 SENT_SHOWN = 200  # the newest calls and texts of the local line on its page
 
@@ -58,17 +66,17 @@ def _field(name: str, limit: int, label_key: str) -> str:
     return value
 
 
-def _carry_out(change: Callable[[], str], page: str) -> ResponseReturnValue:
+def _carry_out(change: Callable[[], str], page: str, **page_args: Any) -> ResponseReturnValue:
     """Make one change and go back to the page: flash what was done, or why not."""
     try:
         done = change()
         db.session.commit()
-    except Refused as refusal:
+    except (Refused, AccountRefused) as refusal:
         db.session.rollback()
         flash(say(refusal.message), "error")
     else:
         flash(done, "success")
-    return redirect(url_for(page), code=303)
+    return redirect(url_for(page, **page_args), code=303)
 
 
 def _active_users() -> list[User]:
@@ -169,49 +177,24 @@ def users() -> ResponseReturnValue:
     )
 
 
-def _phone() -> str:
-    raw = request.form.get("phone", "").strip()
-    if not raw:
-        return ""
-    try:
-        number = phonenumbers.parse(raw)
-    except phonenumbers.NumberParseException:
-        raise Refused("admin.error.bad_phone") from None
-    if not phonenumbers.is_valid_number(number):
-        raise Refused("admin.error.bad_phone")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+def _typed(name: str) -> str | None:
+    """A form field as typed, None when the form has no such field."""
+    value = request.form.get(name)
+    return value if value is None else value.strip()
 
 
-def _new_user() -> User:
-    """An account from the form, checked field by field; nothing is saved on a refusal."""
-    username = _field("username", 50, "admin.username")
-    if not username or any(char.isspace() for char in username):
-        raise Refused("admin.error.username_required")
-    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Refused("admin.error.username_taken", username=username)
-    role_value = request.form.get("role", "")
-    if role_value not in {role.value for role in Role}:
-        raise Refused("admin.error.bad_role")
-    user = User(
-        username=username,
-        display_name=_field("display_name", 100, "admin.display_name"),
-        role=Role(role_value),
-        grid=_field("grid", MAX_PLACE, "admin.grid"),
-        department=_field("department", 100, "admin.department"),
-        language=request.form.get("language", ""),
-        phone=_phone(),
+def _account_form(*, with_active: bool) -> AccountChanges:
+    """The account fields of a form; an empty password field means "keep the password"."""
+    return AccountChanges(
+        display_name=_typed("display_name"),
+        role=_typed("role") or "",
+        grid=_typed("grid"),
+        department=_typed("department"),
+        language=_typed("language") or "",
+        phone=_typed("phone"),
+        active=bool(request.form.get("active")) if with_active else None,
+        password=request.form.get("password") or None,
     )
-    if user.role == Role.GRID_WORKER and not user.grid:
-        raise Refused("admin.error.grid_required")
-    if user.role == Role.DEPARTMENT and not user.department:
-        raise Refused("admin.error.department_required")
-    if user.language not in LOCALES:
-        raise Refused("admin.error.bad_language")
-    password = request.form.get("password", "")
-    if len(password) < MIN_PASSWORD:
-        raise Refused("admin.error.short_password", minimum=MIN_PASSWORD)
-    user.set_password(password)
-    return user
 
 
 @bp.post("/admin/users")
@@ -220,26 +203,73 @@ def create_user() -> ResponseReturnValue:
     """Make a staff account with an initial password, to be handed to its owner."""
 
     def create() -> str:
-        user = _new_user()
+        user = new_account(request.form.get("username", ""), _account_form(with_active=False))
         db.session.add(user)
         return t("admin.user_created", username=user.username)
 
     return _carry_out(create, ".users")
 
 
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/admin/users/<int:user_id>")
+@login_required
+def user(user_id: int) -> ResponseReturnValue:
+    """One account's form: name, role, grid or department, language, phone, active, password."""
+    return render_template(
+        "admin_user.html",
+        account=_user_or_404(user_id),
+        roles=list(Role),
+        locales=LOCALES,
+        minimum=MIN_PASSWORD,
+    )
+
+
+def _keep_my_own_access(account: User, changes: AccountChanges) -> None:
+    """An admin who locked themselves out would leave the centre without one."""
+    if account.id != _me().id:
+        return
+    if changes.active is False:
+        raise Refused("admin.error.not_yourself")
+    if changes.role != Role.ADMIN.value:
+        raise Refused("admin.error.own_role")
+
+
+@bp.post("/admin/users/<int:user_id>")
+@login_required
+def edit_user(user_id: int) -> ResponseReturnValue:
+    """Save an account; a new password or a deactivation signs it out everywhere."""
+    account = _user_or_404(user_id)
+
+    def save() -> str:
+        changes = _account_form(with_active=True)
+        _keep_my_own_access(account, changes)
+        changed = apply_changes(account, changes)
+        # Which fields, never their values: the log must not carry phone numbers.
+        log.info(
+            "account %s changed by %s: %s", account.username, _me().username, ", ".join(changed)
+        )
+        return t("admin.user_saved", username=account.username)
+
+    return _carry_out(save, ".user", user_id=user_id)
+
+
 @bp.post("/admin/users/<int:user_id>/deactivate")
 @login_required
 def deactivate_user(user_id: int) -> ResponseReturnValue:
     """Close an account: it can no longer sign in, its API tokens stop, rules skip it."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    account = _user_or_404(user_id)
 
     def deactivate() -> str:
-        if user.id == _me().id:
+        if account.id == _me().id:
             raise Refused("admin.error.not_yourself")
-        user.active = False
-        return t("admin.user_deactivated", username=user.username)
+        apply_changes(account, AccountChanges(active=False))
+        return t("admin.user_deactivated", username=account.username)
 
     return _carry_out(deactivate, ".users")
 

@@ -95,4 +95,4 @@ def test_users_create_command(app: Flask, env: dict[str, str]) -> None:
     short = CliRunner().invoke(
         main, ["users", "create", "x", "--role", "staff", "--password", "short"], env=env
     )
-    assert short.exit_code != 0 and "8 characters" in short.output
+    assert short.exit_code != 0 and "at least 12 characters" in short.output

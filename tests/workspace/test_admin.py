@@ -252,3 +252,112 @@ def test_admins_see_the_admin_menu(admin: FlaskClient) -> None:
     page = admin.get("/admin/users").get_data(as_text=True)
     assert '<a href="/admin/routing">Admin</a>' in page
     assert 'href="/admin/users" aria-current="page"' in page
+
+
+def _edit_form(**changes: str) -> dict[str, str]:
+    form = {
+        "display_name": "Liu Grid",
+        "role": "grid_worker",
+        "grid": "A1",
+        "department": "",
+        "language": "zh-CN",
+        "phone": "",
+        "active": "yes",
+        "password": "",
+    }
+    return {key: value for key, value in (form | changes).items() if value is not None}
+
+
+def test_an_admin_edits_an_account_and_resets_its_password(
+    app: Flask, admin: FlaskClient, login: Login
+) -> None:
+    with app.app_context():
+        liu = make_user("liu", Role.GRID_WORKER, grid="A1", display_name="Liu Grid")
+    signed_in_elsewhere = login("liu")
+    assert f'href="/admin/users/{liu}">liu</a>' in admin.get("/admin/users").get_data(as_text=True)
+    page = admin.get(f"/admin/users/{liu}").get_data(as_text=True)
+    assert 'value="Liu Grid"' in page and 'id="edit-user"' in page
+    form = _edit_form(
+        display_name="Liu Supervisor",
+        role="admin",
+        grid="",
+        language="en-US",
+        phone="138 0013 8000",
+        password="a brand new password",
+    )
+    shown = _post(admin, f"/admin/users/{liu}", f"/admin/users/{liu}", **form)
+    assert "Account liu saved." in shown
+    with app.app_context():
+        user = db.session.get(User, liu)
+        assert user is not None
+        assert (user.display_name, user.role, user.grid, user.language, user.phone) == (
+            "Liu Supervisor",
+            Role.ADMIN,
+            "",
+            "en-US",
+            "+8613800138000",
+        )
+    # The new password signs in; the old session ended with the reset.
+    assert signed_in_elsewhere.get("/admin/users").status_code == 302
+    assert login("liu", "a brand new password").get("/admin/users").status_code == 200
+    shown = _post(admin, f"/admin/users/{liu}", f"/admin/users/{liu}", **_edit_form(active=None))
+    with app.app_context():
+        user = db.session.get(User, liu)
+        assert user is not None and not user.active and user.check_password("a brand new password")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"password": "elevenchars"}, "The password needs at least 12 characters."),
+        ({"phone": "12345"}, "That phone number is not valid"),
+        ({"phone": "+86 138 0000 000"}, "That phone number is not valid"),
+        ({"grid": ""}, "A grid worker needs a grid."),
+        ({"role": "owner"}, "Choose a role."),
+        ({"display_name": "x" * 101}, "Name is too long: at most 100 characters."),
+    ],
+)
+def test_a_bad_edit_is_refused_and_nothing_changes(
+    app: Flask, admin: FlaskClient, changes: dict[str, str], message: str
+) -> None:
+    with app.app_context():
+        liu = make_user("liu", Role.GRID_WORKER, grid="A1", display_name="Liu Grid")
+    shown = _post(admin, f"/admin/users/{liu}", f"/admin/users/{liu}", **_edit_form(**changes))
+    assert message in shown.replace("&#39;", "'") and 'class="flash error"' in shown
+    with app.app_context():
+        user = db.session.get(User, liu)
+        assert user is not None
+        assert (user.display_name, user.role, user.grid) == ("Liu Grid", Role.GRID_WORKER, "A1")
+        assert user.check_password(PASSWORD)
+
+
+def test_an_admin_keeps_their_own_access(app: Flask, admin: FlaskClient) -> None:
+    with app.app_context():
+        me = db.session.scalar(select(User.id).where(User.username == "boss"))
+    page = f"/admin/users/{me}"
+    mine = _edit_form(display_name="Zhao Admin", role="admin", grid="", language="en-US")
+    shown = _post(admin, page, page, **(mine | {"role": "staff"}))
+    assert "You cannot take away your own administrator role" in shown
+    shown = _post(admin, page, page, **_edit_form(**(mine | {"active": None})))
+    assert "You cannot deactivate your own account." in shown
+    shown = _post(admin, page, page, **(mine | {"phone": "+8613800138000"}))
+    assert "Account boss saved." in shown
+    with app.app_context():
+        boss = db.session.get(User, me)
+        assert boss is not None and boss.role == Role.ADMIN and boss.active
+        assert boss.phone == "+8613800138000"
+
+
+def test_the_cli_and_the_page_refuse_a_weak_password_in_the_same_words(
+    app: Flask, admin: FlaskClient, env: dict[str, str]
+) -> None:
+    from click.testing import CliRunner
+
+    from hotline.cli import main
+
+    shown = _post(admin, "/admin/users", "/admin/users", **(NEW_ACCOUNT | {"password": "short"}))
+    cli = CliRunner().invoke(
+        main, ["users", "create", "liu", "--role", "staff", "--password", "short"], env=env
+    )
+    message = "The password needs at least 12 characters."
+    assert message in shown and cli.output == f"Error: {message}\n"
