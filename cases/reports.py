@@ -67,10 +67,16 @@ def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def last_full_week(today: date) -> Period:
-    """The Monday-Sunday week before the one `today` is in: the weekly ledger's default."""
-    monday = monday_of(today) - timedelta(days=7)
+def week_of(day: date) -> Period:
+    """The Monday-Sunday week `day` is in: the ledger's default is today's week, so a new
+    centre sees its first cases at once."""
+    monday = monday_of(day)
     return Period(monday, monday + timedelta(days=6))
+
+
+def last_full_week(today: date) -> Period:
+    """The Monday-Sunday week before the one `today` is in: one click from the ledger."""
+    return week_of(today - timedelta(days=7))
 
 
 def recent_weeks(today: date, weeks: int) -> list[date]:

@@ -14,7 +14,7 @@ import io
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, render_template, request
+from flask import Blueprint, Response, abort, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from openpyxl import Workbook
@@ -35,6 +35,7 @@ from cases.reports import (
     ledger_cases,
     ledger_record,
     spreadsheet_safe,
+    week_of,
 )
 from hotline.clock import now
 from hotline.db import db
@@ -85,9 +86,9 @@ def centre_today() -> date:
 
 
 def requested_period(default: Period | None = None) -> Period:
-    """From ?start=YYYY-MM-DD&end=YYYY-MM-DD (both days included); by default, last week."""
+    """From ?start=YYYY-MM-DD&end=YYYY-MM-DD (both days included); by default, this week."""
     if not request.args.get("start") and not request.args.get("end"):
-        return default or last_full_week(centre_today())
+        return default or week_of(centre_today())
     period = Period(_day("start"), _day("end"))
     if period.last < period.first:
         raise BadPeriod(t("ledger.end_before_start"))
@@ -113,7 +114,10 @@ def _cases(user: User, period: Period) -> list[dict[str, Any]]:
 
 
 def cell_text(column: str, value: Any) -> str:
-    """A ledger value as the reader sees it: local times, translated codes, masked phone."""
+    """A ledger value as the reader sees it: local times, translated codes, masked phone.
+    Nothing (a case not yet resolved has no date) is an empty cell."""
+    if value is None:
+        return ""
     if column in LABELS:
         return LABELS[column](value)
     if isinstance(value, datetime):
@@ -136,6 +140,19 @@ def _grids(user: User) -> list[str]:
     return list(db.session.scalars(query))
 
 
+def _week_links(user: User) -> list[tuple[str, str]]:
+    """This week and last week, one click each, for the grid being looked at."""
+    today = centre_today()
+    grid = _grid(user)
+    links = []
+    for name, week in (("this_week", week_of(today)), ("last_week", last_full_week(today))):
+        args: dict[str, Any] = {"start": week.first.isoformat(), "end": week.last.isoformat()}
+        if grid:
+            args["grid"] = grid
+        links.append((t(f"ledger.{name}"), url_for("ledger.index", **args)))
+    return links
+
+
 def _page(user: User, period: Period | None, status: int = 200) -> ResponseReturnValue:
     rows = _cases(user, period) if period else []
     return render_template(
@@ -146,6 +163,7 @@ def _page(user: User, period: Period | None, status: int = 200) -> ResponseRetur
         grid=_grid(user) or "",
         grids=_grids(user),
         own_grid=user.grid if user.role == Role.GRID_WORKER else None,
+        week_links=_week_links(user),
         count=len(rows),
         headers=headers(),
         preview=[[cell_text(c, row[c]) for c in LEDGER_COLUMNS] for row in rows[:PREVIEW_ROWS]],
@@ -155,7 +173,8 @@ def _page(user: User, period: Period | None, status: int = 200) -> ResponseRetur
 @bp.get("/ledger")
 @login_required
 def index() -> ResponseReturnValue:
-    """Choose a period (last week by default) and a grid; see the cases; download the ledger."""
+    """Choose a period (this week by default, last week a click away) and a grid; see the
+    cases; download the ledger."""
     user = _reader()
     period = _period_or_page(user)
     if not isinstance(period, Period):
@@ -201,7 +220,10 @@ def _xlsx_cell(sheet: WriteOnlyWorksheet, column: str, value: Any) -> WriteOnlyC
     """Times as real dates (sortable, in local time); everything else as typed text.
 
     Text cells are typed as strings, so "=..." from a transcript is shown, never calculated:
-    the XLSX form of the CSV's formula guard, without a visible apostrophe."""
+    the XLSX form of the CSV's formula guard, without a visible apostrophe. Nothing is an
+    empty cell, not a text."""
+    if value is None:
+        return WriteOnlyCell(sheet, value=None)
     if isinstance(value, datetime):
         local = value.astimezone(formatting.centre_zone()).replace(tzinfo=None)
         cell = WriteOnlyCell(sheet, value=local)

@@ -26,6 +26,7 @@ from cases.reports import (
     recent_weeks,
     spreadsheet_safe,
     summary,
+    week_of,
     weekly_counts,
 )
 from hotline.db import db
@@ -63,6 +64,8 @@ def context(app: Flask) -> Iterator[None]:
 def test_periods_are_local_calendar_days() -> None:
     assert last_full_week(date(2024, 5, 15)) == Period(date(2024, 5, 6), date(2024, 5, 12))
     assert last_full_week(date(2024, 5, 13)) == Period(date(2024, 5, 6), date(2024, 5, 12))
+    assert week_of(date(2024, 5, 15)) == Period(date(2024, 5, 13), date(2024, 5, 19))
+    assert week_of(date(2024, 5, 19)) == Period(date(2024, 5, 13), date(2024, 5, 19))
     start, end = Period(date(2024, 5, 6), date(2024, 5, 12)).bounds(SHANGHAI)
     assert (start.astimezone(UTC), end.astimezone(UTC)) == (
         utc("2024-05-05 16:00"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -71,13 +72,39 @@ def _csv_rows(response: TestResponse) -> list[list[str]]:
     return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
 
-def test_the_page_offers_last_full_week_by_default(
+def test_the_page_shows_this_week_by_default_and_last_week_is_one_click_away(
     app: Flask, cases: dict[str, str], staff: FlaskClient
 ) -> None:
+    """A new centre's first cases are this week's: the page opens on them, not on an empty
+    last week; last week is a link."""
     page = staff.get("/ledger").get_data(as_text=True)
-    assert 'value="2024-05-06"' in page and 'value="2024-05-12"' in page
+    assert 'value="2024-05-13"' in page and 'value="2024-05-19"' in page
+    assert "1 case(s) opened from 2024-05-13 to 2024-05-19" in page
+    assert "next week" in page and cases["done"] not in page
+    links = dict(re.findall(r'<a href="([^"]+)">(This week|Last week)</a>', page))
+    assert set(links.values()) == {"This week", "Last week"}
+    last_week = next(href for href, label in links.items() if label == "Last week")
+    page = staff.get(last_week.replace("&amp;", "&")).get_data(as_text=True)
     assert "2 case(s) opened from 2024-05-06 to 2024-05-12" in page
     assert cases["done"] in page and "next week" not in page
+
+
+def test_empty_dates_and_answers_stay_empty_cells_in_csv_and_xlsx(
+    app: Flask, cases: dict[str, str], staff: FlaskClient
+) -> None:
+    """A case not yet resolved has no dates and no answer: blank cells, never "None"."""
+    header, *rows = _csv_rows(staff.get("/ledger.csv", query_string=WEEK))
+    late = dict(zip(header, rows[1], strict=True))
+    assert (late["Resolved at"], late["Closed at"], late["Satisfaction"]) == ("", "", "")
+    assert "None" not in staff.get("/ledger.csv", query_string=WEEK).get_data(as_text=True)
+
+    workbook = staff.get("/ledger.xlsx", query_string=WEEK).get_data()
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook)).worksheets[0]
+    header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    late = dict(zip(header, rows[1], strict=True))
+    assert (late["Resolved at"], late["Closed at"]) == (None, None)
+    assert late["Satisfaction"] in (None, "")
+    assert all(value != "None" for row in rows for value in row)
 
 
 def test_csv_has_the_periods_cases_with_handler_outcome_dates_and_satisfaction(
