@@ -10,17 +10,27 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from cases import lifecycle
 from cases.deadlines import deadline_for
 from cases.errors import Refused
 from cases.events import EventKind
-from cases.lifecycle import transition
-from cases.models import Case, CaseParticipant, CaseStatus, Resident, TranscriptEdit, Urgency
-from cases.permissions import can_be_assigned
+from cases.lifecycle import satisfied_since_resolved, transition
+from cases.models import (
+    MISTAKES,
+    Case,
+    CaseParticipant,
+    CaseStatus,
+    ClosedAs,
+    Resident,
+    TranscriptEdit,
+    Urgency,
+)
+from cases.permissions import can_be_assigned, can_close_unanswered, can_view
 from cases.services import add_event
 from cases.triage import CATEGORIES
 from hotline.clock import now
 from hotline.db import db
-from hotline.i18n import Message
+from hotline.i18n import LOCALES, Message
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -111,15 +121,87 @@ def change_status(case: Case, to: str, by: User, note: str | None = None) -> Non
         target = CaseStatus(to)
     except ValueError:
         raise Refused("case.refused.unknown_status", value=repr(to[:40])) from None
-    transition(case, target, by.name, clean_text(note, MAX_NOTE, "note", required=False))
+    if target == CaseStatus.RESOLVED:
+        resolve(case, note, by)
+    elif target == CaseStatus.CLOSED:
+        close(case, note, by)
+    else:
+        transition(case, target, by.name, clean_text(note, MAX_NOTE, "note", required=False))
 
 
-def resolve(case: Case, note: str | None, by: User) -> None:
-    """Resolved, with what was done; a new or reopened case is accepted on the way."""
-    text = clean_text(note, MAX_NOTE, "resolution_note")
+def resolve(
+    case: Case,
+    note: str | None,
+    by: User,
+    locale: str | None = None,
+    translations: dict[str, str] | None = None,
+) -> None:
+    """Resolved, with what was done; a new or reopened case is accepted on the way.
+
+    `locale` is the language of the note (by default the writer's); `translations` the same
+    note in other languages, {locale: text}. The resident hears and reads only a note in
+    their own language (outreach.schedule.note_for), else a stock sentence.
+    """
+    text = clean_text(note, MAX_NOTE, "resolution_note", required=False)
+    if not text:
+        raise Refused("case.refused.resolution_note_needed")
+    case.resolution_locale = _locale(locale or by.language)
+    case.resolution_translations = {
+        _locale(language): clean_text(words, MAX_NOTE, "resolution_note")
+        for language, words in (translations or {}).items()
+        if (words or "").strip()
+    }
     if case.status in (CaseStatus.NEW, CaseStatus.REOPENED):
         transition(case, CaseStatus.ACCEPTED, by.name)
     transition(case, CaseStatus.RESOLVED, by.name, text)
+
+
+def _locale(value: str) -> str:
+    if value not in LOCALES:
+        raise Refused("case.refused.unknown_language", value=repr(value[:20]))
+    return value
+
+
+def close(case: Case, reason: str | None, by: User) -> None:
+    """Closed after the resident's satisfied answer, by anyone who may change the case;
+    without one (不满意不销账) only by a supervisor, who writes why."""
+    text = clean_text(reason, MAX_NOTE, "close_reason", required=False)
+    if case.status != CaseStatus.RESOLVED or satisfied_since_resolved(case):
+        transition(case, CaseStatus.CLOSED, by.name, text)  # refuses what may not close
+        return
+    if not can_close_unanswered(by):
+        raise Refused("case.refused.close_needs_supervisor", number=case.number)
+    lifecycle.close_without_answer(case, by.name, text)
+
+
+def close_as_mistake(
+    case: Case, how: str | None, by: User, note: str | None = None, duplicate_of: str = ""
+) -> None:
+    """A case opened by mistake (junk, a duplicate of another case, no message) is closed as
+    such by whoever may change it: no survey, and no rate counts it."""
+    try:
+        kind = ClosedAs(how or "")
+    except ValueError:
+        kind = None
+    if kind not in MISTAKES:
+        raise Refused("case.refused.unknown_mistake", value=repr((how or "")[:40]))
+    assert kind is not None
+    other = _repeated_case(case, duplicate_of, by) if kind == ClosedAs.DUPLICATE else None
+    text = clean_text(note, MAX_NOTE, "note", required=False)
+    lifecycle.close_as_mistake(case, by.name, kind, text, other)
+
+
+def _repeated_case(case: Case, number: str, by: User) -> Case:
+    """The case a duplicate repeats, by its number, if `by` may see it."""
+    if not number.strip():
+        raise Refused("case.refused.duplicate_of_needed")
+    case_id = Case.id_from_number(number)
+    other = db.session.get(Case, case_id) if case_id is not None else None
+    if other is None or not can_view(by, other):
+        raise Refused("case.refused.no_such_case", value=number.strip()[:20])
+    if other.id == case.id:
+        raise Refused("case.refused.duplicate_of_itself")
+    return other
 
 
 def link_resident(case: Case, resident: Resident | None, by: User) -> None:

@@ -333,11 +333,17 @@ def assign(case_id: int) -> ResponseReturnValue:
 @bp.post("/cases/<int:case_id>/resolve")
 @token_required
 def resolve(case_id: int) -> ResponseReturnValue:
-    """Resolved, with a note saying what was done; a new case is accepted on the way."""
+    """Resolved, with a note saying what was done (in `locale`, by default the user's
+    language, and in other languages in `translations`); a new case is accepted on the way."""
     case, user = _editable_case(case_id)
-    body = _json_body({"note"})
+    body = _json_body({"note", "locale", "translations"})
+    translations = body.get("translations") or {}
+    if not isinstance(translations, dict) or not all(
+        isinstance(text, str) for text in translations.values()
+    ):
+        abort(400, 'translations must be an object of texts by language, such as {"ko-KR": "..."}')
     try:
-        actions.resolve(case, _text(body, "note"), user)
+        actions.resolve(case, _text(body, "note"), user, _text(body, "locale"), translations)
     except Refused as error:
         _refused(error)
     db.session.commit()

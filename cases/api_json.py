@@ -16,10 +16,12 @@ from cases.models import (
     CaseParticipant,
     CaseSource,
     CaseStatus,
+    ClosedAs,
     Satisfaction,
     Urgency,
 )
 from cases.triage import CATEGORIES
+from hotline.i18n import LOCALES
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -87,8 +89,29 @@ CASE_PROPERTIES: dict[str, Any] = {
     "overdue": {"type": "boolean", "description": "open and past its deadline"},
     "escalated_at": TIME_OR_NULL,
     "resolution_note": {"type": "string"},
+    "resolution_locale": {
+        "type": "string",
+        "description": "the language of resolution_note; empty: the centre's default language",
+    },
+    "resolution_translations": {
+        "type": "object",
+        "propertyNames": {"enum": list(LOCALES)},
+        "additionalProperties": {"type": "string"},
+        "description": "the note in other languages, for residents who speak them",
+    },
     "resolved_at": TIME_OR_NULL,
     "closed_at": TIME_OR_NULL,
+    "closed_as": {
+        "enum": [*(how.value for how in ClosedAs), None],
+        "description": "null when closed after a satisfied answer (or not closed); "
+        "without_answer: by a supervisor, with close_reason; junk, duplicate, no_message: "
+        "opened by mistake, in no rate",
+    },
+    "close_reason": {"type": "string", "description": "why, when closed as closed_as says"},
+    "duplicate_of": {
+        "type": ["string", "null"],
+        "description": "the number of the case a duplicate repeats",
+    },
     "satisfaction": {
         "enum": [*(answer.value for answer in Satisfaction), None],
         "description": "the resident's latest survey answer",
@@ -131,8 +154,13 @@ def case_json(case: Case) -> dict[str, Any]:
         "overdue": is_overdue(case),
         "escalated_at": _iso(case.escalated_at),
         "resolution_note": case.resolution_note,
+        "resolution_locale": case.resolution_locale,
+        "resolution_translations": case.resolution_translations,
         "resolved_at": _iso(case.resolved_at),
         "closed_at": _iso(case.closed_at),
+        "closed_as": case.closed_as.value if case.closed_as else None,
+        "close_reason": case.close_reason,
+        "duplicate_of": case.duplicate_of_number,
         "satisfaction": case.satisfaction.value if case.satisfaction else None,
     }
 

@@ -52,6 +52,38 @@ class Satisfaction(enum.StrEnum):
     NOT_SATISFIED = "not_satisfied"
 
 
+class ClosedAs(enum.StrEnum):
+    """How a case was closed other than after the resident's satisfied answer."""
+
+    # 不满意不销账: only a supervisor closes a case the resident never answered for, and
+    # says why (close_reason).
+    WITHOUT_ANSWER = "without_answer"
+    # Opened by mistake: closed without a survey, and counted in no rate.
+    JUNK = "junk"  # a prank, a wrong number, an advert: no request at all
+    DUPLICATE = "duplicate"  # the same request as another case (duplicate_of)
+    NO_MESSAGE = "no_message"  # nobody said anything
+
+    @property
+    def by_mistake(self) -> bool:
+        return self is not ClosedAs.WITHOUT_ANSWER
+
+
+MISTAKES = tuple(how for how in ClosedAs if how.by_mistake)
+
+
+class TranscriptProblem(enum.StrEnum):
+    """What staff are told when a recording gave no usable transcript; the technical detail
+    (Case.error) goes to the API and the log, for operators."""
+
+    NO_AUDIO = "no_audio"  # Twilio recorded nothing
+    NO_SPEECH = "no_speech"  # a recording, but no words in it
+    CUT_SHORT = "cut_short"  # transcribed as far as the file went
+    DOWNLOAD_FAILED = "download_failed"
+    UNREADABLE = "unreadable"  # the file is not audio we can read
+    NO_MODEL = "no_model"  # no speech model for the language: the operator must install one
+    FAILED = "failed"  # any other failure of the recogniser
+
+
 class RecordingPurpose(enum.StrEnum):
     """Why a resident was recorded: every recording goes through the same pipeline."""
 
@@ -170,15 +202,26 @@ class Case(Base):
     machine_transcript: Mapped[str] = mapped_column(Text, default="")
     transcript_words: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     no_speech: Mapped[bool] = mapped_column(default=False)
-    error: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")  # for operators (the API, the log)
+    problem: Mapped[TranscriptProblem | None] = mapped_column(enum_column(TranscriptProblem))
     # Where the problem is: copied from the resident, editable by staff; drives routing.
     grid: Mapped[str] = mapped_column(String(50), default="", index=True)
     building: Mapped[str] = mapped_column(String(50), default="")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     resolution_note: Mapped[str] = mapped_column(Text, default="")
+    # The language the note is written in ("": the centre's default language, as before).
+    resolution_locale: Mapped[str] = mapped_column(String(10), default="")
+    # The note in other languages, written by staff for residents who speak them: {locale: text}.
+    resolution_translations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # None when closed after a satisfied answer (or not closed); see ClosedAs.
+    closed_as: Mapped[ClosedAs | None] = mapped_column(enum_column(ClosedAs))
+    close_reason: Mapped[str] = mapped_column(Text, default="")
+    # No foreign key: adding one would make SQLite rebuild the table (migration 0008); cases
+    # are never deleted, and actions.close_as_mistake checks the case exists.
+    duplicate_of_id: Mapped[int | None] = mapped_column()
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The latest survey answer: what the ledger and the satisfaction rate report.
     satisfaction: Mapped[Satisfaction | None] = mapped_column(enum_column(Satisfaction))
@@ -213,6 +256,13 @@ class Case(Base):
     @property
     def number(self) -> str:
         return str(CASE_NUMBER_OFFSET + self.id)
+
+    @property
+    def duplicate_of_number(self) -> str | None:
+        """The case this one repeats, when closed as a duplicate."""
+        return (
+            None if self.duplicate_of_id is None else str(CASE_NUMBER_OFFSET + self.duplicate_of_id)
+        )
 
     @staticmethod
     def id_from_number(number: str) -> int | None:

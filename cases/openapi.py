@@ -13,6 +13,7 @@ from cases.actions import MAX_NOTE
 from cases.api_json import DEFAULT_LIMIT, MAX_LIMIT, SCHEMAS
 from cases.models import CaseStatus, Urgency
 from cases.triage import CATEGORIES
+from hotline.i18n import LOCALES
 
 JSON = "application/json"
 
@@ -109,7 +110,8 @@ PATCH_BODY = _body(
         "note": {
             "type": "string",
             "maxLength": MAX_NOTE,
-            "description": "why the status changes; required to resolve",
+            "description": "why the status changes; required to resolve, and to close a case "
+            "the resident has not answered the survey for (which only a supervisor may do)",
         },
         "grid": {"type": "string", "maxLength": 50},
         "building": {"type": "string", "maxLength": 50},
@@ -200,7 +202,28 @@ PATHS: dict[str, Any] = {
             "summary": "Resolve the case, saying what was done",
             "description": "Sets the status to resolved (accepting a new or reopened case on "
             "the way).",
-            "requestBody": _body({"note": NOTE_TEXT}, ["note"], {"note": "drain cleared"}),
+            "requestBody": _body(
+                {
+                    "note": NOTE_TEXT,
+                    "locale": {
+                        "enum": list(LOCALES),
+                        "description": "the language of the note; by default the user's",
+                    },
+                    "translations": {
+                        "type": "object",
+                        "propertyNames": {"enum": list(LOCALES)},
+                        "additionalProperties": NOTE_TEXT,
+                        "description": "the note in other languages: a resident hears and "
+                        "reads only a note in their language, else a stock sentence",
+                    },
+                },
+                ["note"],
+                {
+                    "note": "疏通了下水道",
+                    "locale": "zh-CN",
+                    "translations": {"ko-KR": "하수구를 뚫었습니다"},
+                },
+            ),
             "responses": {
                 "200": _json(_ref("CaseDetail"), "the resolved case"),
                 **WRITE_ERRORS,

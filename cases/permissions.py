@@ -65,3 +65,10 @@ def phone_may_hear(phone: str, case: Case) -> bool:
     if resident is not None:
         phones |= {resident.phone, *(contact.phone for contact in resident.family_contacts)}
     return phone in phones
+
+
+def can_close_unanswered(user: User) -> bool:
+    """不满意不销账: closing a resolved case the resident has not answered for is a
+    supervisor's decision. The hotline's supervisors are its admins (they also receive the
+    escalations and the "not satisfied" alerts: accounts.directory.supervisors)."""
+    return user.role == Role.ADMIN

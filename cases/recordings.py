@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from cases.events import EventKind
-from cases.models import Case, Recording, RecordingPurpose, RecordingStatus
+from cases.models import Case, Recording, RecordingPurpose, RecordingStatus, TranscriptProblem
 from cases.services import add_event, insert_or_get
 from hotline.clock import now
 from hotline.db import db, moved_one_row
@@ -64,6 +64,7 @@ def note_recording_status(recording: Recording, status: str, duration: str) -> N
         if recording.purpose == RecordingPurpose.VOICEMAIL:
             recording.case.no_speech = True
             recording.case.error = NO_AUDIO
+            recording.case.problem = TranscriptProblem.NO_AUDIO
             add_event(recording.case, EventKind.RECORDING_ABSENT)
     db.session.commit()
 

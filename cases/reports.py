@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Integer, Subquery, case, extract, func, or
 from sqlalchemy.orm import selectinload
 
 from cases.events import EventKind
-from cases.models import Case, CaseEvent, CaseStatus, Satisfaction
+from cases.models import MISTAKES, Case, CaseEvent, CaseStatus, Satisfaction
 from hotline.db import db
 
 OPEN_STATUSES = [status for status in CaseStatus if status.is_open]
@@ -106,6 +106,8 @@ LEDGER_COLUMNS = (
     "deadline",
     "overdue",
     "satisfaction",
+    "closed_as",
+    "close_reason",
 )
 
 
@@ -164,6 +166,9 @@ def ledger_record(case: Case, moment: datetime) -> dict[str, Any]:
         "deadline": case.deadline_at,
         "overdue": was_overdue(case, moment),
         "satisfaction": case.satisfaction,
+        # How it closed when not after a satisfied answer, with the case a duplicate repeats.
+        "closed_as": (case.closed_as, case.duplicate_of_number) if case.closed_as else None,
+        "close_reason": case.close_reason,
     }
     return values
 
@@ -240,6 +245,7 @@ class GridRates:
       a deadline counts as on time);
     - satisfaction rate: satisfied or basically satisfied, of the cases whose resident
       answered the survey (the latest answer counts).
+    A case closed as opened by mistake counts in none of them (counted_in_rates).
     `grid` is None for the row that adds up every grid.
     """
 
@@ -290,6 +296,12 @@ def _first_status_changes(since: datetime) -> Subquery:
     )
 
 
+def counted_in_rates() -> ColumnElement[bool]:
+    """Every case but those closed as opened by mistake (junk, duplicates, no message): they
+    were no request, so they are in no rate, on neither side of any division."""
+    return or_(Case.closed_as.is_(None), Case.closed_as.not_in(MISTAKES))
+
+
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0, type_=Integer)
 
@@ -316,7 +328,7 @@ def grid_rates(
             _count_if(Case.satisfaction.in_(POSITIVE_ANSWERS)),
         )
         .outerjoin(first, first.c.case_id == Case.id)
-        .where(*_in_period(scope, start, end))
+        .where(*_in_period(scope, start, end), counted_in_rates())
         .group_by(Case.grid)
         .order_by(Case.grid)
     ).all()

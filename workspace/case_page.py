@@ -30,14 +30,27 @@ from sqlalchemy.exc import IntegrityError
 from accounts.models import Role, User
 from cases import actions
 from cases.errors import Refused
-from cases.lifecycle import allowed_next, is_overdue
-from cases.models import Case, CaseEvent, Recording, RecordingPurpose, Resident, Urgency
-from cases.permissions import can_be_assigned, can_edit, can_view
+from cases.lifecycle import MISTAKE_FROM, allowed_next, is_overdue, satisfied_since_resolved
+from cases.models import (
+    MISTAKES,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    ClosedAs,
+    Recording,
+    RecordingPurpose,
+    Resident,
+    Urgency,
+)
+from cases.permissions import can_be_assigned, can_close_unanswered, can_edit, can_view
 from cases.triage import CATEGORIES
 from hotline.db import db
+from hotline.i18n import LOCALES
 from hotline.settings import current_settings
+from outreach.schedule import contact_of
 from workspace.formatting import (
     category_label,
+    closed_as_label,
     local_time,
     satisfaction_label,
     status_label,
@@ -89,12 +102,15 @@ def show(case_id: int) -> ResponseReturnValue:
         case=case,
         editable=editable,
         overdue=is_overdue(case),
-        next_statuses=allowed_next(case),
+        next_statuses=_offered_statuses(case, me),
         has_recording=_recording_file(case.recording) is not None,
         comments=_survey_comments(case),
         words=machine_words(case),
         timeline=timeline(case),
         my_part=next((p for p in case.participants if p.user_id == me.id), None),
+        closing=closing_choices(case, me) if editable else None,
+        problem=problem_text(case),
+        closed_as=closed_as_text(case),
         categories=CATEGORIES,
         urgencies=list(Urgency),
         assignees=assignees,
@@ -103,6 +119,49 @@ def show(case_id: int) -> ResponseReturnValue:
         resident_query=query,
         resident_matches=_search_residents(query, me) if editable and query else [],
     )
+
+
+@dataclass(frozen=True)
+class Closing:
+    """What the page offers for closing the case and for writing the resolution note."""
+
+    needs_reason: bool  # closing now is a supervisor's decision without the resident's answer
+    held_back: bool  # the resident has not answered, and this reader may not close without it
+    mistakes: tuple[ClosedAs, ...]  # "opened by mistake" kinds, while that is still possible
+    locales: tuple[str, ...]  # the languages a resolution note may be written in
+    note_locale: str  # the writer's language, preselected
+    resident_locale: str  # the resident's language: a second note in it is offered
+
+
+def closing_choices(case: Case, me: User) -> Closing:
+    unanswered = case.status == CaseStatus.RESOLVED and not satisfied_since_resolved(case)
+    return Closing(
+        needs_reason=unanswered and can_close_unanswered(me),
+        held_back=unanswered and not can_close_unanswered(me),
+        mistakes=MISTAKES if case.status in MISTAKE_FROM else (),
+        locales=LOCALES,
+        note_locale=me.language if me.language in LOCALES else LOCALES[0],
+        resident_locale=contact_of(case).locale,
+    )
+
+
+def _offered_statuses(case: Case, me: User) -> tuple[CaseStatus, ...]:
+    """The next steps, without closing when the reader would only be refused."""
+    held_back = closing_choices(case, me).held_back
+    return tuple(s for s in allowed_next(case) if not (held_back and s == CaseStatus.CLOSED))
+
+
+def problem_text(case: Case) -> str:
+    """What went wrong with the transcript, as a sentence for staff; the technical detail
+    (which model to install, Twilio's answer) is in the log and the API for operators."""
+    if case.problem is not None:
+        return t(f"case.problem.{case.problem.value}")
+    return t("case.problem.other") if case.error else ""
+
+
+def closed_as_text(case: Case) -> str:
+    """How a case was closed when not after a satisfied answer; empty otherwise."""
+    return closed_as_label(case.closed_as, case.duplicate_of_number)
 
 
 @dataclass(frozen=True)
@@ -353,12 +412,34 @@ def report(case_id: int) -> ResponseReturnValue:
 @bp.post("/cases/<int:case_id>/status")
 @login_required
 def change_status(case_id: int) -> ResponseReturnValue:
-    """Move the case along its lifecycle; resolving needs a note saying what was done."""
+    """Move the case along its lifecycle; resolving needs a note saying what was done (with
+    its language, and the same note in the resident's language if staff write one)."""
     target, note = request.form.get("to", ""), _form_text("note")
+    if target != CaseStatus.RESOLVED:
+        return _carry_out(
+            case_id,
+            lambda case, me: actions.change_status(case, target, me, note),
+            "case.done.status",
+        )
+    locale = request.form.get("note_locale") or None
+    translations = {request.form.get("resident_locale", ""): _form_text("resident_note")}
     return _carry_out(
         case_id,
-        lambda case, me: actions.change_status(case, target, me, note),
+        lambda case, me: actions.resolve(case, note, me, locale, translations),
         "case.done.status",
+    )
+
+
+@bp.post("/cases/<int:case_id>/mistake")
+@login_required
+def close_as_mistake(case_id: int) -> ResponseReturnValue:
+    """Close a case opened by mistake (junk, a duplicate of another case, no message)."""
+    how, note = request.form.get("closed_as"), _form_text("note")
+    duplicate_of = request.form.get("duplicate_of", "")
+    return _carry_out(
+        case_id,
+        lambda case, me: actions.close_as_mistake(case, how, me, note, duplicate_of),
+        "case.done.closed_by_mistake",
     )
 
 
@@ -420,9 +501,28 @@ def _s(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+# Rows written before reasons were codes carry the English words instead.
+LEGACY_REASONS = {"the resident is not satisfied": "not_satisfied"}
+
+
 def _status_changed(detail: dict[str, Any], _: dict[int, str]) -> Description:
     values = {"from": status_label(_s(detail["from"])), "to": status_label(_s(detail["to"]))}
-    return "status_changed", values, _s(detail.get("note"))
+    note = _s(detail.get("note"))
+    closed_as = detail.get("closed_as")
+    if closed_as == ClosedAs.WITHOUT_ANSWER:
+        return "closed_without_answer", {}, _s(detail.get("reason"))
+    if closed_as in MISTAKES:
+        why = closed_as_label(_s(closed_as), _s(detail.get("duplicate_of")))
+        return "closed_by_mistake", {"why": why}, note
+    reason = detail.get("reason") or LEGACY_REASONS.get(note)
+    if reason:
+        why = _code_word("reason", reason)
+        return (
+            "status_changed_because",
+            {**values, "why": why},
+            "" if note in LEGACY_REASONS else note,
+        )
+    return "status_changed", values, note
 
 
 def _assigned(detail: dict[str, Any], _: dict[int, str]) -> Description:
@@ -469,6 +569,13 @@ def _transcribed(detail: dict[str, Any], _: dict[int, str]) -> Description:
     matched = detail.get("matched") or []
     text = t("case.event.keywords", words=", ".join(map(str, matched))) if matched else ""
     return "transcribed", values, text
+
+
+def _transcription_failed(detail: dict[str, Any], _: dict[int, str]) -> Description:
+    """What staff can do about it, in words; the error itself is for operators (the log)."""
+    problem = _s(detail.get("problem")) or "other"
+    key = f"case.problem.{problem}"
+    return "transcription_failed", {}, t(key) if t(key) != key else t("case.problem.other")
 
 
 def _with_text(key: str, field: str) -> Describer:
@@ -575,7 +682,7 @@ DESCRIBERS: dict[str, Describer] = {
     "recording_received": _recording_received,
     "recording_absent": _with_values("recording_absent"),
     "transcribed": _transcribed,
-    "transcription_failed": _with_text("transcription_failed", "error"),
+    "transcription_failed": _transcription_failed,
     "retranscribe_requested": _with_values("retranscribe_requested"),
     "case_number_sms": _with_values("case_number_sms"),
     "on_duty_alerted": _with_values("on_duty_alerted", "recipients"),
@@ -619,7 +726,7 @@ def _detail_summary(detail: dict[str, Any]) -> str:
 
 
 def _actor_name(actor: str) -> str:
-    if actor in ("system", "routing"):
+    if actor in ("system", "routing", "resident"):
         return t(f"case.actor.{actor}")
     return actor
 

@@ -60,6 +60,17 @@ def satisfaction_label(value: str | enum.Enum | None) -> str:
     return _label("satisfaction", value)
 
 
+def closed_as_label(how: str | enum.Enum | None, duplicate_of: str | None = None) -> str:
+    """How a case was closed when not after a satisfied answer ("" for the ordinary way);
+    a duplicate names the case it repeats."""
+    if how is None or how == "":
+        return ""
+    code = how.value if isinstance(how, enum.Enum) else how
+    if code == "duplicate" and duplicate_of:
+        return t("case.closed_as.duplicate_of", number=duplicate_of)
+    return t(f"case.closed_as.{code}")
+
+
 FILTERS = {
     "local_time": local_time,
     "masked_phone": masked_phone,

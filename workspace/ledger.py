@@ -52,7 +52,15 @@ MAX_DAYS = 366
 PREVIEW_ROWS = 100
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
-WIDTHS = {"summary": 40, "outcome": 40, "opened_at": 17, "resolved_at": 17, "closed_at": 17}
+WIDTHS = {
+    "summary": 40,
+    "outcome": 40,
+    "closed_as": 24,
+    "close_reason": 40,
+    "opened_at": 17,
+    "resolved_at": 17,
+    "closed_at": 17,
+}
 LABELS = {
     "category": formatting.category_label,
     "urgency": formatting.urgency_label,
@@ -118,6 +126,8 @@ def cell_text(column: str, value: Any) -> str:
     Nothing (a case not yet resolved has no date) is an empty cell."""
     if value is None:
         return ""
+    if column == "closed_as":
+        return formatting.closed_as_label(*value)
     if column in LABELS:
         return LABELS[column](value)
     if isinstance(value, datetime):

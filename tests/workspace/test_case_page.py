@@ -22,6 +22,7 @@ from cases.models import (
     CaseStatus,
     FamilyContact,
     Resident,
+    TranscriptProblem,
     Urgency,
 )
 from cases.services import add_event
@@ -131,12 +132,31 @@ def test_page_shows_the_caller_resident_family_and_place(app: Flask, staff: Flas
 
 
 def test_transcription_error_is_shown_prominently(app: Flask, staff: FlaskClient) -> None:
-    case_id = new_case(app, error="No speech recognised: listen to the recording.", transcript="")
+    case_id = new_case(
+        app,
+        error="No speech recognised: listen to the recording.",
+        problem=TranscriptProblem.NO_SPEECH,
+        transcript="",
+    )
     page = staff.get(f"/cases/{case_id}").get_data(as_text=True)
     assert re.search(
-        r'<p class="case-error"[^>]*role="alert">.*No speech recognised: listen to the recording.',
+        r'<p class="case-error"[^>]*role="alert">.*No speech was recognised in the recording: '
+        r"please listen to it.",
         page,
     )
+
+
+def test_a_missing_speech_model_is_a_plain_sentence_for_staff_not_install_instructions(
+    app: Flask, login: Login
+) -> None:
+    """What to install is for operators (the log); staff read what they can do meanwhile."""
+    hint = "Install one with 'hotline speech install vosk-model-small-cn-0.22 --locale zh-CN'."
+    case_id = new_case(app, error=hint, problem=TranscriptProblem.NO_MODEL)
+    with app.app_context():
+        make_user("li", Role.STAFF, language="zh-CN")
+    page = login("li").get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "暂时不能自动转写这种语言的录音" in page and "请先收听录音" in page
+    assert "install" not in page and "vosk" not in page
 
 
 def test_overdue_case_is_highlighted_until_it_is_resolved(app: Flask, staff: FlaskClient) -> None:
@@ -251,9 +271,11 @@ def test_assign_then_resolve_with_a_note(app: Flask, staff: FlaskClient) -> None
     case = load(app, case_id)
     assert (case.status, case.resolution_note) == (CaseStatus.RESOLVED, "Pipe cleared.")
     assert "Status changed." in page and "Pipe cleared." in page
-    # Only the transitions allowed now are offered: close or reopen.
+    # Only the transitions allowed now are offered: reopen; closing waits for the resident's
+    # answer (不满意不销账), which staff are told.
     buttons = re.findall(r'<button type="submit" name="to" value="(\w+)"', page)
-    assert buttons == ["closed", "reopened"]
+    assert buttons == ["reopened"]
+    assert "only a supervisor may close it" in page
 
 
 def test_unassigning_and_bad_assignees(app: Flask, staff: FlaskClient) -> None:
