@@ -27,7 +27,7 @@ from hotline.twilio_signature import twilio_signed
 from ivr.voice import Voice
 from outreach import dispatcher
 from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, SurveyResponse
-from outreach.schedule import contact_of
+from outreach.schedule import contact_of, note_for
 from outreach.survey import KEYPAD_ANSWERS, note_comment, record_answer
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,9 @@ def _add_question(response: VoiceResponse, voice: Voice, follow_up: FollowUp, at
         method="POST",
     )
     digits = voice.prompts.digits(case.number)
-    voice.say(gather, "survey_case", digits=digits, note=case.resolution_note or "-")
+    # Only a note in the resident's language is read out; else a stock sentence in it.
+    note = note_for(case, contact_of(case), voice.prompts)
+    voice.say(gather, "survey_case", digits=digits, note=note)
     voice.say(gather, "survey_question")
     # Reached only when nothing was pressed: <Gather> falls through on silence.
     response.redirect(f"/ivr/survey/{follow_up.id}/silence?attempt={attempt}", method="POST")

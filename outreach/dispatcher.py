@@ -466,7 +466,9 @@ def _survey_text(follow_up: FollowUp, contact: Contact, moment: datetime) -> str
     if _wait_for_window(follow_up, moment, None):
         return "waiting"
     case = follow_up.case
-    queue_sms(contact.phone, contact.texts.text("survey_sms", number=case.number), "survey", case)
+    note = schedule.short_note_for(case, contact)
+    body = contact.texts.text("survey_sms", number=case.number, note=note)
+    queue_sms(contact.phone, body, "survey", case)
     schedule.copy_to_family(case, "family_survey_sms")
     follow_up.status = S.AWAITING
     follow_up.attempts += 1

@@ -47,7 +47,7 @@ SMS_REPLY_WAIT = timedelta(hours=24)  # how long a survey text waits for its 1/2
 PROGRESS_EVERY = timedelta(days=7)
 PENDING = (S.SCHEDULED, S.CLAIMED, S.PLACING, S.AWAITING)
 SURVEY_KINDS = (K.SURVEY_CALL, K.SURVEY_SMS, K.VISIT)
-FAMILY_NOTE_CHARS = 40  # a resolution note in a family copy is cut, to keep it to two texts
+FAMILY_NOTE_CHARS = 40  # a resolution note in a text is cut, to keep it to two segments
 PROGRESS_BATCH = 500
 
 
@@ -169,10 +169,32 @@ def cancel_surveys(case: Case, reason: str) -> int:
     return cancelled
 
 
+def written_note(case: Case, locale: str) -> str:
+    """The resolution note staff wrote in `locale`, or "" if they wrote none in it."""
+    note = case.resolution_translations.get(locale, "").strip()
+    written_in = case.resolution_locale or current_settings().default_locale
+    if not note and written_in == locale:
+        note = case.resolution_note.strip()
+    return note
+
+
+def note_for(case: Case, contact: Contact, words: Catalogue) -> str:
+    """What was done, as the resident hears or reads it (`words`: their voice or text
+    catalogue): the note staff wrote in the resident's language, else a stock sentence in it.
+    A Chinese note read out in a Korean voice is noise to a Korean resident."""
+    return written_note(case, contact.locale) or words.text("resolution_stock")
+
+
+def short_note_for(case: Case, contact: Contact) -> str:
+    """note_for in a text: a note staff wrote is cut, to keep the text within two segments."""
+    note = written_note(case, contact.locale)
+    return _short(note) if note else contact.texts.text("resolution_stock")
+
+
 def on_status_changed(case: Case, previous: CaseStatus, to: CaseStatus, **_: Any) -> None:
     """cases.lifecycle.status_changed receiver: runs inside the transition's transaction."""
     if to == CaseStatus.RESOLVED:
-        copy_to_family(case, "family_resolved_sms", note=_short(case.resolution_note))
+        copy_to_family(case, "family_resolved_sms", note=short_note_for(case, contact_of(case)))
         schedule_survey(case)
     elif to in (CaseStatus.REOPENED, CaseStatus.CLOSED):
         cancel_surveys(case, f"case_{to.value}")
