@@ -76,7 +76,7 @@ def record_answer(
 
 def _reopen_and_escalate(case: Case) -> None:
     if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
-        transition(case, CaseStatus.REOPENED, RESIDENT, "the resident is not satisfied")
+        transition(case, CaseStatus.REOPENED, RESIDENT, reason="not_satisfied")
     # Setting escalated_at also keeps the overdue beat (tasks.escalation) from escalating
     # and texting the supervisors about this case a second time.
     case.escalated_at = now()

@@ -15,7 +15,7 @@ from celery import Task, shared_task
 import speech
 from cases.events import EventKind
 from cases.intake import apply_triage
-from cases.models import Case, Recording, RecordingPurpose, RecordingStatus
+from cases.models import Case, Recording, RecordingPurpose, RecordingStatus, TranscriptProblem
 from cases.recordings import requeue_stalled
 from cases.services import add_event
 from hotline.clock import now
@@ -52,6 +52,7 @@ def transcribe_recording(self: Task, recording_id: int) -> None:
         _fail(
             recording,
             f"Could not download the recording after {recording.attempts} attempts: {error}",
+            TranscriptProblem.DOWNLOAD_FAILED,
         )
         return
     recording.file_path = str(downloaded.path)
@@ -61,7 +62,7 @@ def transcribe_recording(self: Task, recording_id: int) -> None:
     try:
         transcript = speech.current_recognizer().transcribe_file(downloaded.path, locale)
     except speech.SpeechError as error:
-        _fail(recording, str(error))
+        _fail(recording, str(error), problem_of(error))
         return
     recording.status = RecordingStatus.TRANSCRIBED
     recording.transcribed_at = now()
@@ -73,8 +74,18 @@ def transcribe_recording(self: Task, recording_id: int) -> None:
         _apply_transcript(recording, transcript)
 
 
-def _fail(recording: Recording, message: str) -> None:
-    """Give up on the machine, not on the resident: the recording stays for staff to hear."""
+def problem_of(error: speech.SpeechError) -> TranscriptProblem:
+    if isinstance(error, speech.ModelMissing):
+        return TranscriptProblem.NO_MODEL
+    if isinstance(error, speech.AudioUnreadable):
+        return TranscriptProblem.UNREADABLE
+    return TranscriptProblem.FAILED
+
+
+def _fail(recording: Recording, message: str, problem: TranscriptProblem) -> None:
+    """Give up on the machine, not on the resident: the recording stays for staff to hear.
+    Staff are told the problem in their words; the message (what to install, say) is for
+    operators: the log and the API."""
     recording.status = RecordingStatus.FAILED
     recording.last_error = message
     if recording.purpose == RecordingPurpose.SURVEY_COMMENT:
@@ -88,7 +99,8 @@ def _fail(recording: Recording, message: str) -> None:
         )
     else:
         recording.case.error = message
-        add_event(recording.case, EventKind.TRANSCRIPTION_FAILED, error=message)
+        recording.case.problem = problem
+        add_event(recording.case, EventKind.TRANSCRIPTION_FAILED, error=message, problem=problem)
     db.session.commit()
     log.warning("case %s: %s", recording.case.number, message)
 
@@ -119,6 +131,7 @@ def _apply_transcript(recording: Recording, transcript: speech.Transcript) -> No
         case.error = "No speech recognised: listen to the recording."
     if transcript.truncated:
         case.error = (case.error + " The recording was cut short.").strip()
+    case.problem = _problem_of(transcript)
     triaged = apply_triage(case, transcript.text, case.locale)
     add_event(
         case,
@@ -130,6 +143,12 @@ def _apply_transcript(recording: Recording, transcript: speech.Transcript) -> No
         matched=list(triaged.matched),
     )
     db.session.commit()
+
+
+def _problem_of(transcript: speech.Transcript) -> TranscriptProblem | None:
+    if transcript.no_speech:
+        return TranscriptProblem.NO_SPEECH
+    return TranscriptProblem.CUT_SHORT if transcript.truncated else None
 
 
 @periodic(60.0)

@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 
 from cases import intake, services
-from cases.models import Case, CaseSource, RecordingStatus
+from cases.models import Case, CaseSource, RecordingStatus, TranscriptProblem
 from cases.recordings import note_recording_status, queue_transcription, start_over
 from hotline.db import db
 from speech import AudioUnreadable, ModelMissing, VoskRecognizer
@@ -161,7 +161,11 @@ def test_task_is_idempotent(
 
 
 def test_missing_model_is_a_clear_error_and_retranscribe_recovers(
-    app: Flask, rest: TwilioRestDouble, fake_recognizer: FakeRecognizer, tmp_path: Path
+    app: Flask,
+    rest: TwilioRestDouble,
+    fake_recognizer: FakeRecognizer,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     missing = tmp_path / "no-such-model"  # as Vosk's adapter says it (tests/speech/test_models)
     fake_recognizer.reply = ModelMissing(f"The speech model folder {missing} does not exist.")
@@ -169,13 +173,16 @@ def test_missing_model_is_a_clear_error_and_retranscribe_recovers(
         recording_id = noted_recording(rest, wav_bytes(np.zeros(8000)))
         case = run_task(recording_id)
         assert case.recording is not None and case.recording.status == RecordingStatus.FAILED
-        assert "no-such-model" in case.error
+        assert "no-such-model" in case.error  # for operators: the API and the log
+        assert case.problem == TranscriptProblem.NO_MODEL  # staff are told in their words
+        assert "no-such-model" in caplog.text  # the operator reads what is wrong in the log
         fake_recognizer.reply = ""  # the model is installed: the silence is heard as silence
         assert case.recording is not None
         start_over(case.recording)
         case = run_task(recording_id)
         assert case.recording is not None and case.recording.status == RecordingStatus.TRANSCRIBED
         assert case.error == "No speech recognised: listen to the recording."
+        assert case.problem == TranscriptProblem.NO_SPEECH
 
 
 def test_duplicate_status_callbacks_enqueue_one_transcription(
