@@ -264,6 +264,32 @@ def test_a_case_goes_only_to_someone_who_can_see_it(app: Flask, client: FlaskCli
         assert taken.status_code == 200 and taken.get_json()["assignee_id"] == user_id
 
 
+def test_resolve_keeps_the_notes_language_and_its_translations(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A resident hears only a note in their language: the API says which language it is in."""
+    headers = {"Authorization": _token(app, "li", language="zh-CN")}
+    case_id = _case(app, status=CaseStatus.ACCEPTED, locale="ko-KR")
+    bad = client.post(
+        f"/api/cases/{case_id}/resolve",
+        json={"note": "换了灯泡", "translations": {"ko-KR": 7}},
+        headers=headers,
+    )
+    assert bad.status_code == 400 and "translations must be" in bad.get_json()["message"]
+    unknown = client.post(
+        f"/api/cases/{case_id}/resolve", json={"note": "换了灯泡", "locale": "fr"}, headers=headers
+    )
+    assert unknown.status_code == 422 and "unknown language" in unknown.get_json()["message"]
+    resolved = client.post(
+        f"/api/cases/{case_id}/resolve",
+        json={"note": "换了灯泡", "translations": {"ko-KR": "전구를 갈았습니다"}},
+        headers=headers,
+    ).get_json()
+    assert (resolved["status"], resolved["resolution_locale"]) == ("resolved", "zh-CN")
+    assert resolved["resolution_translations"] == {"ko-KR": "전구를 갈았습니다"}
+    assert (resolved["closed_as"], resolved["close_reason"]) == (None, "")
+
+
 def test_a_read_only_token_reads_but_cannot_write(app: Flask, client: FlaskClient) -> None:
     token = _token(app)
     case_id = _case(app)

@@ -1,3 +1,4 @@
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,22 @@ def _round_trip(url: str) -> None:
 
 def test_migrations_on_sqlite(tmp_path: Path) -> None:
     _round_trip(f"sqlite:///{tmp_path / 'fresh.db'}")
+
+
+def test_no_migration_rebuilds_the_cases_table_on_sqlite(tmp_path: Path) -> None:
+    """A rebuilt cases table loses the triggers that keep the full-text index up to date, so
+    cases opened after the upgrade could never be found: columns are added in place."""
+    path = tmp_path / "upgraded.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    with sqlite3.connect(path) as connection:
+        triggers = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'cases'"
+        ).fetchall()
+    assert sorted(name for (name,) in triggers) == [
+        "cases_fts_delete",
+        "cases_fts_insert",
+        "cases_fts_update",
+    ]
 
 
 @pytest.mark.postgres
