@@ -97,18 +97,19 @@ def show(case_id: int) -> ResponseReturnValue:
     query = request.args.get("resident_q", "").strip()[: actions.MAX_FIELD]
     users = _active_users() if editable else []
     assignees = [user for user in users if can_be_assigned(user, case)]
+    closing = closing_choices(case, me) if editable else None
     return render_template(
         "case.html",
         case=case,
         editable=editable,
         overdue=is_overdue(case),
-        next_statuses=_offered_statuses(case, me),
+        next_statuses=_offered_statuses(case, closing),
         has_recording=_recording_file(case.recording) is not None,
         comments=_survey_comments(case),
         words=machine_words(case),
         timeline=timeline(case),
         my_part=next((p for p in case.participants if p.user_id == me.id), None),
-        closing=closing_choices(case, me) if editable else None,
+        closing=closing,
         problem=problem_text(case),
         closed_as=closed_as_text(case),
         categories=CATEGORIES,
@@ -145,9 +146,9 @@ def closing_choices(case: Case, me: User) -> Closing:
     )
 
 
-def _offered_statuses(case: Case, me: User) -> tuple[CaseStatus, ...]:
+def _offered_statuses(case: Case, closing: Closing | None) -> tuple[CaseStatus, ...]:
     """The next steps, without closing when the reader would only be refused."""
-    held_back = closing_choices(case, me).held_back
+    held_back = closing is not None and closing.held_back
     return tuple(s for s in allowed_next(case) if not (held_back and s == CaseStatus.CLOSED))
 
 
