@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: help setup run test check bench
+.PHONY: help setup run test check smoke bench
 
 help:  ## list the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ check: setup  ## lint, format check, type check and the direction of imports
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+smoke:  ## install as production does (no dev extras) and run web, worker, beat on Redis and RabbitMQ
+	./scripts/production_smoke.sh
 
 bench: setup  ## run the benchmarks and print their figures
 	$(PY) benchmarks/prompt_seconds.py
