@@ -16,7 +16,10 @@ $(PY):
 setup: $(PY)  ## install the hotline and its development tools into .venv
 	$(PY) -m pip install --quiet -e ".[dev]"
 
-run: setup  ## set up, then serve web + worker + beat on SQLite (embedded default)
+# The default locale's speech model is downloaded when none is there; without a network this
+# says so in one line and the hotline starts anyway (cases keep their recordings untranscribed).
+run: setup  ## set up (and the default locale's speech model), then serve web + worker + beat on SQLite
+	$(VENV)/bin/hotline speech install "$${HOTLINE_DEFAULT_LOCALE:-zh-CN}" --if-missing
 	$(VENV)/bin/hotline run --host $(HOST) --port $(PORT)
 
 # Two runs: everything on SQLite, then the tests that use a database again on PostgreSQL. Both

