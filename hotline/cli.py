@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,12 +28,26 @@ from hotline import migrate
 from hotline.app import create_app
 from hotline.config import Settings
 from hotline.db import db
-from hotline.i18n import LOCALES
+from hotline.i18n import FALLBACK, LOCALES, staff_text
 from hotline.server import serve
 from hotline.simulate import simulate
+from setup_check import (
+    EVERY_CHECK,
+    NETWORK,
+    OFFLINE,
+    Finding,
+    Severity,
+    blocks_calls,
+    findings,
+    in_words,
+    twilio_credentials,
+)
+from setup_check.checks import Check
 from speech.cli import speech_group
 
 CELERY_APP = "hotline.worker"
+LISTENING_WAIT_S = 30  # how long the start-up's network checks wait for the web to listen
+log = logging.getLogger("hotline.setup_check")
 
 
 @contextmanager
@@ -65,6 +82,8 @@ def run(host: str, port: int, processes: int, threads: int) -> None:
     settings = Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _migrate(settings)
+    _log_setup_check(OFFLINE)
+    _log_setup_check_when_listening(host, port)
     worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         _celery("worker", "--beat", "-Q", "celery,speech", "--loglevel", "INFO")
     )
@@ -93,6 +112,8 @@ def _exit_with(worker: subprocess.Popen[bytes], stopping: threading.Event) -> No
 @click.option("--threads", default=8, show_default=True, type=int, help="threads per process")
 def web(host: str, port: int, processes: int, threads: int) -> None:
     """The web app alone (webhooks, API, staff pages)."""
+    _log_setup_check(OFFLINE)
+    _log_setup_check_when_listening(host, port)
     _serve(host, port, processes, threads)
 
 
@@ -106,6 +127,8 @@ def _serve(host: str, port: int, processes: int, threads: int) -> None:
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker(queues: str, celery_args: tuple[str, ...]) -> None:
     """A Celery worker; use `-Q speech` for a transcription-only machine."""
+    # Twilio is asked too (a few seconds at most): the worker is what calls its REST API.
+    _log_setup_check((*OFFLINE, twilio_credentials))
     command = _celery("worker", "-Q", queues, "--loglevel", "INFO", *celery_args)
     os.execv(sys.executable, command)  # noqa: S606 - replace this process with Celery's
 
@@ -117,13 +140,81 @@ def beat(celery_args: tuple[str, ...]) -> None:
     os.execv(sys.executable, _celery("beat", "--loglevel", "INFO", *celery_args))  # noqa: S606
 
 
+# -- the set-up check ------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--offline", is_flag=True, help="Do not ask Twilio or fetch the public URL.")
+def check(offline: bool) -> None:
+    """What keeps this install from taking calls, and what to do about it.
+
+    Exit status 1 when something blocks calls: Twilio's credentials unset or rejected, Twilio
+    told to call a local address, or a database that cannot be read. Warnings exit with 0.
+    """
+    with _app_context():
+        found = findings(OFFLINE if offline else EVERY_CHECK)
+    for finding in found:
+        click.echo(f"[{_label(finding)}] {in_words(finding)}")
+    if not found:
+        click.echo(staff_text(FALLBACK, "setup.cli_all_clear"))
+        return
+    blocking = sum(finding.severity == Severity.BLOCKING for finding in found)
+    summary = staff_text(
+        FALLBACK, "setup.cli_summary", blocking=blocking, warnings=len(found) - blocking
+    )
+    click.echo(summary)
+    if blocks_calls(found):
+        raise SystemExit(1)
+
+
+def _label(finding: Finding) -> str:
+    return staff_text(FALLBACK, f"setup.{finding.severity.value}")
+
+
+def _log_setup_check(checks: tuple[Check, ...]) -> None:
+    """Log what the set-up check finds, as warnings; a start never fails because of it."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        with _app_context():
+            found = findings(checks)
+    except Exception:  # the check is advice: the process starts anyway, and says why not
+        log.exception("the set-up check could not run")
+        return
+    for finding in found:
+        log.warning("%s: %s", _label(finding), in_words(finding))
+
+
+def _log_setup_check_when_listening(host: str, port: int) -> None:
+    """Ask Twilio and fetch the public URL in the background, once the web listens (the
+    public URL is this server, which is not listening yet)."""
+
+    def when_listening() -> None:
+        if _listening(host, port, LISTENING_WAIT_S):
+            _log_setup_check(NETWORK)
+
+    threading.Thread(target=when_listening, name="setup-check", daemon=True).start()
+
+
+def _listening(host: str, port: int, seconds: float) -> bool:
+    address = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 - compared only
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((address, port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
 @main.group("db")
 def db_commands() -> None:
     """Database schema."""
 
 
 def _migrate(settings: Settings) -> None:
-
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # the embedded default's database
     migrate.upgrade(settings.database_url)
 
 

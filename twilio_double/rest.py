@@ -166,7 +166,8 @@ class TwilioRestDouble:
     ...) are plain Python calls; all state is guarded by one lock, so the
     double can be used from the server threads, hooks and the test at once.
 
-    Endpoints (under ``/2010-04-01/Accounts/{AccountSid}``): ``Calls.json``
+    Endpoints: the account itself (``/2010-04-01/Accounts/{AccountSid}.json``, GET),
+    and under ``/2010-04-01/Accounts/{AccountSid}``: ``Calls.json``
     (GET list, POST create), ``Calls/{CA}.json`` (GET, POST update),
     ``Calls/{CA}/Recordings.json``, ``Messages.json`` (GET, POST),
     ``Messages/{SM}.json``, ``Recordings.json``, ``Recordings/{RE}`` with no
@@ -474,6 +475,7 @@ class TwilioRestDouble:
         acct = rf"^/{API_VERSION}/Accounts/(?P<account>[^/]+)"
         media = r"/Recordings/(?P<sid>RE[0-9a-fA-F]+)(?P<ext>\.json|\.wav|\.mp3)?$"
         table: list[tuple[str, dict[str, Callable[..., Response]], bool]] = [
+            (acct + r"\.json$", {"GET": self._fetch_account}, True),
             (acct + r"/Calls\.json$", {"GET": self._list_calls, "POST": self._create_call}, True),
             (
                 acct + r"/Calls/(?P<sid>CA[0-9a-fA-F]+)\.json$",
@@ -500,6 +502,19 @@ class TwilioRestDouble:
             (r"^/media" + media[len("/Recordings") :], {"GET": self._redirected_media}, False),
         ]
         return [_Route(re.compile(p), handlers, auth) for p, handlers, auth in table]
+
+    # --------------------------------------------------------------- account
+    def _fetch_account(self, request: Request) -> Response:
+        """Our own account, as the set-up check fetches it to prove the credentials."""
+        return _json(
+            {
+                "sid": self.account_sid,
+                "friendly_name": "Hotline test account",
+                "status": "active",
+                "type": "Full",
+                "uri": f"/{API_VERSION}/Accounts/{self.account_sid}.json",
+            }
+        )
 
     # --------------------------------------------------------------- calls
     def _create_call(self, request: Request) -> Response:

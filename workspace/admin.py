@@ -1,4 +1,5 @@
-"""Administration, for admins only: routing rules, staff accounts, what the local line sent.
+"""Administration, for admins only: routing rules, staff accounts, what the local line sent,
+the set-up check.
 
 Every form posts to a small view that checks the input, changes one thing, and comes back to
 its page (post/redirect/get); a refusal is flashed and nothing changes.
@@ -15,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+import setup_check
 from accounts.editing import (
     MIN_PASSWORD,
     AccountChanges,
@@ -290,3 +292,15 @@ def sent() -> ResponseReturnValue:
     return render_template(
         "admin_sent.html", entries=entries, on_local_line=on_local_line, shown=SENT_SHOWN
     )
+
+
+# -- the set-up check ------------------------------------------------------------------------
+
+
+@bp.get("/admin/setup")
+@login_required
+def setup() -> ResponseReturnValue:
+    """What keeps the hotline from taking calls, and what to do: checked as the page opens
+    (asking Twilio and the public URL takes a few seconds at most)."""
+    found = [(finding.severity.value, say(finding.message)) for finding in setup_check.findings()]
+    return render_template("admin_setup.html", findings=found)

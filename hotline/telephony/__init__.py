@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from hotline.config import Settings
 from hotline.telephony.local import LocalLine
 from hotline.telephony.port import (
+    CredentialsRejected,
     DownloadedRecording,
     PlacedCall,
     RecordingDownloadError,
@@ -21,6 +22,7 @@ from hotline.telephony.port import (
 from hotline.telephony.twilio import TwilioTelephony
 
 __all__ = [
+    "CredentialsRejected",
     "DownloadedRecording",
     "LocalLine",
     "PlacedCall",

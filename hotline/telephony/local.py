@@ -154,6 +154,9 @@ class LocalLine:
         size = _copy_atomically(source, target)
         return DownloadedRecording(target, "audio/x-wav", size)
 
+    def check_account(self) -> None:
+        """The local line has no account: nothing to refuse."""
+
 
 def _placed(entry: LocalLineEntry) -> PlacedCall:
     return PlacedCall(entry.sid, entry.status, entry.created_at)

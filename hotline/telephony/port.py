@@ -26,6 +26,10 @@ class TelephonyRefused(Exception):
     """
 
 
+class CredentialsRejected(TelephonyRefused):
+    """The carrier refused our account and token (HTTP 401): every call and text will fail."""
+
+
 class RecordingDownloadError(Exception):
     """The recording could not be fetched (yet): worth retrying."""
 
@@ -48,7 +52,7 @@ class DownloadedRecording:
 
 
 class Telephony(Protocol):
-    """Place calls, send texts, look them up again, download recordings."""
+    """Place calls, send texts, look them up again, download recordings; check the account."""
 
     @property
     def webhook_auth_token(self) -> str:
@@ -82,4 +86,12 @@ class Telephony(Protocol):
 
     def download_recording(self, recording_sid: str, directory: Path) -> DownloadedRecording:
         """Store the recording in `directory`, replacing any earlier copy atomically."""
+        ...
+
+    def check_account(self) -> None:
+        """One cheap authenticated request, for the set-up check, within a few seconds.
+
+        Raises CredentialsRejected when the carrier refuses our credentials, and any other
+        exception when it could not be asked (network, timeout, 5xx).
+        """
         ...

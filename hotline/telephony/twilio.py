@@ -21,6 +21,7 @@ from twilio.rest import Client
 from hotline.config import Settings
 from hotline.redaction import mask_phone
 from hotline.telephony.port import (
+    CredentialsRejected,
     DownloadedRecording,
     PlacedCall,
     RecordingDownloadError,
@@ -34,6 +35,7 @@ DOWNLOAD_TIMEOUT_S = 30
 # A REST call that takes longer is abandoned; the follow-up's lease (outreach.dispatcher) is
 # longer still, so no second worker takes over while the first may still get its answer.
 API_TIMEOUT_S = 15
+CHECK_TIMEOUT_S = (3, 5)  # connect, read: the set-up check runs while people wait
 RECONCILE_LOOKBACK = 50  # newest calls or texts to one number searched when reconciling
 _CHUNK = 64 * 1024
 
@@ -128,6 +130,20 @@ class TwilioTelephony:
             if message.body == body and (created is None or created >= since):
                 return str(message.sid)
         return None
+
+    def check_account(self) -> None:
+        """Fetch our own account resource: the cheapest request that needs both credentials."""
+        if not self.configured:
+            raise TelephonyNotConfigured("TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is not set")
+        response = requests.get(
+            f"{self.settings.twilio_api_base_url}/2010-04-01/Accounts/"
+            f"{self.settings.twilio_account_sid}.json",
+            auth=(self.settings.twilio_account_sid, self.settings.twilio_auth_token),
+            timeout=CHECK_TIMEOUT_S,
+        )
+        if response.status_code == 401:
+            raise CredentialsRejected("Twilio rejected the account SID and auth token (HTTP 401)")
+        response.raise_for_status()
 
     def recording_media_url(self, recording_sid: str) -> str:
         # Built from the SID, never from a URL in a request: we only fetch from Twilio.

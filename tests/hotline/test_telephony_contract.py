@@ -13,6 +13,7 @@ from flask import Flask
 from hotline.config import Settings
 from hotline.db import db, utcnow
 from hotline.telephony import (
+    CredentialsRejected,
     RecordingDownloadError,
     Telephony,
     TelephonyNotConfigured,
@@ -119,3 +120,21 @@ def test_twilio_without_a_hotline_number_is_not_configured(
     with pytest.raises(TelephonyNotConfigured):
         line.place_call(RESIDENT, "https://h.example/x", "https://h.example/s")
     assert rest.messages == [] and rest.calls == []
+
+
+def test_the_account_check_passes_with_good_credentials(adapter: tuple[str, Flask]) -> None:
+    _, app = adapter
+    with app.app_context():
+        current_telephony().check_account()  # the local line has no account to refuse
+
+
+@pytest.mark.parametrize("wrong", ["TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID"])
+def test_twilio_rejecting_the_credentials_is_said_so(
+    tmp_path: Path, database_url: str, rest: TwilioRestDouble, wrong: str
+) -> None:
+    bad = {"TWILIO_AUTH_TOKEN": "a-wrong-token", "TWILIO_ACCOUNT_SID": "AC" + "9" * 32}[wrong]
+    env = make_env(tmp_path, database_url, TWILIO_API_BASE_URL=rest.base_url, **{wrong: bad})
+    line = TwilioTelephony(Settings.from_env(env))
+    with pytest.raises(CredentialsRejected, match="rejected the account SID and auth token"):
+        line.check_account()
+    assert rest.requests[-1]["status"] == 401
