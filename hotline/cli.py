@@ -182,7 +182,8 @@ def _log_setup_check(checks: tuple[Check, ...]) -> None:
         log.exception("the set-up check could not run")
         return
     for finding in found:
-        log.warning("%s: %s", _label(finding), in_words(finding))
+        blocking = finding.severity == Severity.BLOCKING
+        log.warning("%s%s", f"{_label(finding)}: " if blocking else "", in_words(finding))
 
 
 def _log_setup_check_when_listening(host: str, port: int) -> None:
