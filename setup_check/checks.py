@@ -95,11 +95,9 @@ def _on_duty(settings: Settings) -> list[Finding]:
     found = []
     if not settings.on_duty_numbers:
         found.append(Finding("no_on_duty", Severity.WARNING))
-    # Entries refused as impossible numbers (Settings.invalid_on_duty_numbers, being added by
-    # the on-duty validation of issue 9); settings without it have refused none.
-    refused = getattr(settings, "invalid_on_duty_numbers", ())
+    refused = len(settings.invalid_on_duty_numbers)  # left out: not valid phone numbers
     if refused:
-        found.append(Finding("invalid_on_duty", Severity.WARNING, {"count": len(refused)}))
+        found.append(Finding("invalid_on_duty", Severity.WARNING, {"count": refused}))
     return found
 
 

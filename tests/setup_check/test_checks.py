@@ -9,7 +9,6 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,7 +17,6 @@ from flask import Flask
 
 from accounts.models import Role
 from hotline import cli
-from setup_check.checks import _on_duty
 from tests.accounts.conftest import make_user
 from tests.conftest import ACCOUNT_SID, make_env
 from tests.speech.conftest import write_fake_model
@@ -204,13 +202,28 @@ def test_no_on_duty_number_is_a_warning_with_what_to_set(
     ]
 
 
-def test_refused_on_duty_entries_are_counted() -> None:
-    # Settings.invalid_on_duty_numbers comes with the on-duty validation (issue 9).
-    settings = SimpleNamespace(
-        on_duty_numbers=["+8613900000009"], invalid_on_duty_numbers=["12345"]
+def test_on_duty_entries_that_are_no_phone_number_are_counted_not_shown(
+    tmp_path: Path,
+    database_url: str,
+    admin_with_phone: None,
+    public: PublicAddress,
+    speech_model: str,
+) -> None:
+    env = local_line(
+        tmp_path,
+        database_url,
+        HOTLINE_ON_DUTY_NUMBERS="+8613900000009, 12345, 1390000000",
+        HOTLINE_PUBLIC_URL=public.url,
+        VOSK_MODEL_PATH_ZH_CN=speech_model,
     )
-    (finding,) = _on_duty(settings)  # type: ignore[arg-type]
-    assert finding.key == "invalid_on_duty" and finding.values == {"count": 1}
+    result = check(env)
+    assert result.exit_code == 0, result.output
+    assert lines(result)[0] == (
+        "[Warning] 2 entries of HOTLINE_ON_DUTY_NUMBERS are not valid phone numbers and are "
+        "ignored. Correct them (mobile numbers with country code, comma-separated), then "
+        "restart the hotline."
+    )
+    assert "12345" not in result.stdout and "1390000000" not in result.stdout
 
 
 def test_no_speech_model_gives_the_exact_install_command(
@@ -238,7 +251,8 @@ def test_no_admin_with_a_phone_is_a_warning(
     )
     warning = (
         "[Warning] Nobody is texted when a case is overdue: no active administrator has a mobile "
-        "number. Add one to an administrator's account under Admin → Staff accounts."
+        "number. Add one to an administrator's account under Admin → Staff accounts, or with: "
+        "hotline users edit NAME --phone +86…"
     )
     with app.app_context():
         make_user("boss", Role.ADMIN)
