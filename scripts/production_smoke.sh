@@ -59,8 +59,9 @@ stop_processes() {
 
 cleanup() {
   local status=$?
+  set +e  # clean up everything, whatever fails on the way
+  trap '' PIPE  # a reader that went away (| head) must not cut the clean-up short
   stop_processes
-  [ "$status" -ne 0 ] && show_logs
   for name in "${DATABASES[@]}"; do
     dropdb -h "$PG_HOST" -U "$PG_USER" --if-exists --force "$name" 2>/dev/null || true
   done
@@ -70,12 +71,14 @@ cleanup() {
   for number in "${REDIS_DBS[@]}"; do
     redis-cli -h "$REDIS_HOST" -n "$number" flushdb >/dev/null 2>&1 || true
   done
+  [ "$status" -ne 0 ] && show_logs
   rm -rf "$WORK"
   if [ "$status" -eq 0 ]; then echo "production smoke passed"; fi
   exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+trap 'exit 141' PIPE
 
 # Started in a process group of its own, so stopping it stops its children (gunicorn's and
 # Celery's workers) too, and nothing else.
