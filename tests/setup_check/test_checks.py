@@ -166,6 +166,38 @@ def test_twilio_accepting_the_credentials_is_not_reported(
     assert "Twilio rejected" not in offline.stdout  # --offline asks nobody
 
 
+def test_twilio_without_an_account_sid_or_number_says_what_fails(
+    tmp_path: Path, database_url: str, rest: TwilioRestDouble
+) -> None:
+    env = on_twilio(tmp_path, database_url, rest, HOTLINE_TELEPHONY="twilio", TWILIO_ACCOUNT_SID="")
+    result = check({**env, "HOTLINE_NUMBER": ""})
+    assert result.exit_code == 1, result.output
+    assert (
+        "[Blocks calls] Recordings cannot be downloaded and no text can be sent: "
+        "TWILIO_ACCOUNT_SID is not set. Set it to the account SID shown in the Twilio console "
+        "(it starts with AC), then restart the hotline."
+    ) in lines(result)
+    assert (
+        "[Warning] Texts and survey calls cannot be sent: HOTLINE_NUMBER is not set. Set it to "
+        "the hotline's Twilio number with its country code (e.g. +8610…), then restart the "
+        "hotline."
+    ) in lines(result)
+
+
+def test_twilio_that_cannot_be_asked_is_a_warning(
+    tmp_path: Path, database_url: str, rest: TwilioRestDouble
+) -> None:
+    unreachable = check(on_twilio(tmp_path, database_url, rest, TWILIO_API_BASE_URL=CLOSED))
+    assert (
+        "[Warning] Could not ask Twilio whether the account SID and auth token are right "
+        "(cannot connect). Check this machine's connection to api.twilio.com (or "
+        "TWILIO_API_BASE_URL)."
+    ) in lines(unreachable)
+    rest.fail_next(rf"/Accounts/{ACCOUNT_SID}\.json$", 503)
+    failing = check(on_twilio(tmp_path, database_url, rest))
+    assert "auth token are right (it answered HTTP 503)" in failing.stdout
+
+
 def test_twilio_told_to_call_a_local_address_blocks_calls(
     tmp_path: Path, database_url: str, rest: TwilioRestDouble
 ) -> None:
