@@ -24,15 +24,18 @@ from cases.api_json import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     assignee_json,
+    call_back_json,
     case_detail_json,
     case_json,
     event_json,
 )
 from cases.api_tokens import token_required
+from cases.callbacks import ALREADY_DONE, call_backs_for, mark_done, visible_call_back
 from cases.errors import Refused
 from cases.events import EventKind
 from cases.lifecycle import InvalidTransition
 from cases.models import (
+    CallBackStatus,
     Case,
     CaseStatus,
     Urgency,
@@ -348,6 +351,39 @@ def resolve(case_id: int) -> ResponseReturnValue:
         _refused(error)
     db.session.commit()
     return jsonify(case_detail_json(case))
+
+
+# ---- the call-back list ------------------------------------------------------------------------
+
+
+@bp.get("/callbacks")
+@token_required
+def list_call_backs() -> ResponseReturnValue:
+    """Calls whose message held no speech: open ones urgent first, then the longest waiting."""
+    status = _choice("status", [s.value for s in CallBackStatus]) or CallBackStatus.OPEN.value
+    limit = _integer("limit", MAX_LIMIT) or MAX_LIMIT
+    found = call_backs_for(_token_user(), CallBackStatus(status), limit)
+    return jsonify([call_back_json(call_back) for call_back in found])
+
+
+@bp.post("/callbacks/<int:call_back_id>/done")
+@token_required
+def call_back_done(call_back_id: int) -> ResponseReturnValue:
+    """Called back, with a note of what came of it, signed with the token's user."""
+    user = _token_user()
+    call_back = visible_call_back(user, call_back_id)
+    if call_back is None:
+        abort(404)
+    if user is None:
+        abort(403, "this token is read-only: make one for a user (--user) to mark call backs")
+    body = _json_body({"note"})
+    try:
+        mark_done(call_back, user, _text(body, "note"))
+    except Refused as error:
+        db.session.rollback()
+        abort(409 if error.message.key == ALREADY_DONE else 422, str(error))
+    db.session.commit()
+    return jsonify(call_back_json(call_back))
 
 
 @bp.get("/openapi.json")

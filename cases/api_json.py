@@ -11,6 +11,9 @@ from typing import Any
 from accounts.models import Role, User
 from cases.lifecycle import is_overdue
 from cases.models import (
+    CallBack,
+    CallBackReason,
+    CallBackStatus,
     Case,
     CaseEvent,
     CaseParticipant,
@@ -239,6 +242,66 @@ def case_detail_json(case: Case, with_events: bool = False) -> dict[str, Any]:
     return body
 
 
+CALL_BACK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "id",
+        "status",
+        "urgent",
+        "reason",
+        "phone",
+        "resident_id",
+        "resident_name",
+        "call_sid",
+        "recording_sid",
+        "duration_s",
+        "created_at",
+        "done_at",
+        "done_by",
+        "note",
+    ],
+    "properties": {
+        "id": {"type": "integer"},
+        "status": {"enum": [status.value for status in CallBackStatus]},
+        "urgent": {"type": "boolean", "description": "the caller is a known resident"},
+        "reason": {
+            "enum": [reason.value for reason in CallBackReason],
+            "description": "silence: hardly a sound; noise: sound but no word recognised",
+        },
+        "phone": {"type": "string", "description": "the number to call back, E.164 (or empty)"},
+        "resident_id": {"type": ["integer", "null"]},
+        "resident_name": {"type": ["string", "null"]},
+        "call_sid": {"type": "string"},
+        "recording_sid": {"type": "string"},
+        "duration_s": {"type": ["number", "null"]},
+        "created_at": TIME,
+        "done_at": TIME_OR_NULL,
+        "done_by": {"oneOf": [{"$ref": "#/components/schemas/UserRef"}, {"type": "null"}]},
+        "note": {"type": "string", "description": "what came of the call back"},
+    },
+}
+
+
+def call_back_json(call_back: CallBack) -> dict[str, Any]:
+    resident = call_back.resident
+    return {
+        "id": call_back.id,
+        "status": call_back.status.value,
+        "urgent": call_back.urgent,
+        "reason": call_back.reason.value,
+        "phone": call_back.phone,
+        "resident_id": call_back.resident_id,
+        "resident_name": resident.name if resident is not None else None,
+        "call_sid": call_back.recording.call_sid,
+        "recording_sid": call_back.recording.recording_sid,
+        "duration_s": call_back.recording.duration_s,
+        "created_at": call_back.created_at.isoformat(),
+        "done_at": _iso(call_back.done_at),
+        "done_by": user_ref(call_back.done_by),
+        "note": call_back.note,
+    }
+
+
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error", "message"],
@@ -253,6 +316,7 @@ SCHEMAS = {
     "CaseDetail": CASE_DETAIL_SCHEMA,
     "Participant": PARTICIPANT_SCHEMA,
     "Event": EVENT_SCHEMA,
+    "CallBack": CALL_BACK_SCHEMA,
     "UserRef": USER_REF_SCHEMA,
     "Assignee": ASSIGNEE_SCHEMA,
     "Error": ERROR_SCHEMA,

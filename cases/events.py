@@ -17,6 +17,9 @@ class EventKind(enum.StrEnum):
     RECORDING_ABSENT = "recording_absent"
     TRANSCRIBED = "transcribed"
     TRANSCRIPTION_FAILED = "transcription_failed"
+    TRANSCRIPT_LATE = "transcript_late"  # opened without it, so that no message waits unseen
+    # Twilio refused the account's credentials (401/403): an operator must correct them.
+    RECORDING_CREDENTIALS_REJECTED = "recording_credentials_rejected"
     RETRANSCRIBE_REQUESTED = "retranscribe_requested"
     CASE_NUMBER_SMS = "case_number_sms"
     ON_DUTY_ALERTED = "on_duty_alerted"

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from blinker import Namespace
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cases.deadlines import deadline_for
 from cases.events import EventKind
@@ -31,6 +31,7 @@ from cases.models import (
     CaseSource,
     Recording,
     RecordingPurpose,
+    RecordingStatus,
     Resident,
     Urgency,
 )
@@ -38,11 +39,11 @@ from cases.routing import route_new_case
 from cases.services import add_event, find_call, insert_or_get
 from cases.triage import OTHER, triage
 from hotline.clock import now
-from hotline.db import db
+from hotline.db import db, moved_one_row
 
 # Receivers get the case and the words that made it one (none for the emergency key).
 emergency_raised = Namespace().signal("case-emergency-raised")
-# A resident left a voicemail on this case (sent once per RecordingSid, inside its transaction).
+# A voicemail opened (or joined) this case: sent once per recording, inside its transaction.
 voicemail_received = Namespace().signal("case-voicemail-received")
 ALERT_WORDS = 3  # the words quoted to the on-duty staff
 
@@ -136,39 +137,83 @@ def _triage(case: Case, text: str, locale: str) -> TriageResult:
 
 
 # ------------------------------------------------------------------ the phone line
-def case_for_recording(
+def note_voicemail(
     recording_sid: str, call_sid: str, default_locale: str
-) -> tuple[Case, Recording, bool]:
-    """The case holding this recording, opened on first sight: idempotent on the RecordingSid."""
+) -> tuple[Recording, bool]:
+    """The voicemail's recording, noted on first sight: idempotent on the RecordingSid.
+
+    It opens no case yet: a voicemail becomes a case once its transcript holds speech
+    (`open_voicemail_case`), and silence or noise goes on the call-back list instead. A message
+    left after an unanswered emergency call joins that emergency's case at once.
+    """
 
     def lookup() -> Recording | None:
         return db.session.scalar(select(Recording).where(Recording.recording_sid == recording_sid))
 
     def make() -> Recording:
         call = find_call(call_sid)
-        # A message left after an unanswered emergency call belongs to that emergency's case.
         emergency = _emergency_case_without_recording(call)
-        case = emergency or open_case(
-            Intake(
-                CaseSource.VOICEMAIL,
-                call.locale if call else default_locale,
-                phone=call.from_phone if call else "",
-                resident=call.resident if call else None,
-                call=call,
-                detail={"recording_sid": recording_sid},
-            )
+        recording = Recording(
+            recording_sid=recording_sid,
+            call_sid=call_sid,
+            case=emergency,
+            locale=call.locale if call else default_locale,
         )
-        recording = Recording(recording_sid=recording_sid, call_sid=call_sid, case=case)
         db.session.add(recording)
-        if emergency is not None:  # the message left after an unanswered emergency call
-            add_event(case, EventKind.CASE_OPENED, source="voicemail", recording_sid=recording_sid)
-        voicemail_received.send(case)
-        if call is None:
-            add_event(case, EventKind.UNKNOWN_CALL, call_sid=call_sid)
+        if emergency is not None:
+            add_event(
+                emergency, EventKind.CASE_OPENED, source="voicemail", recording_sid=recording_sid
+            )
+            voicemail_received.send(emergency)
         return recording
 
-    recording, created = insert_or_get(make, lookup)
-    return recording.case, recording, created
+    return insert_or_get(make, lookup)
+
+
+def open_voicemail_case(recording: Recording) -> bool:
+    """Open the case a voicemail asks for, once (True: opened now); the caller commits.
+
+    Opened when its transcript holds speech, or without one when transcription failed or is
+    late, so that no message is lost; `recording.case` is the case afterwards. The
+    transcription task and beat's sweep may try at the same moment: a conditional UPDATE
+    decides, and the loser's case is rolled back (so call this before changing anything else
+    in the transaction); `recording.case` is then the winner's, or None if the task put the
+    recording on the call-back list (cases.callbacks).
+    """
+    if recording.case is not None or recording.status != RecordingStatus.PENDING:
+        return False
+    call = find_call(recording.call_sid)
+    case = open_case(
+        Intake(
+            CaseSource.VOICEMAIL,
+            recording.locale,
+            phone=call.from_phone if call else "",
+            resident=call.resident if call else None,
+            call=call,
+            detail={"recording_sid": recording.recording_sid},
+        )
+    )
+    claimed = moved_one_row(
+        update(Recording)
+        .where(
+            Recording.id == recording.id,
+            Recording.case_id.is_(None),
+            Recording.status == RecordingStatus.PENDING,
+        )
+        .values(case_id=case.id)
+        .execution_options(synchronize_session=False)
+    )
+    if not claimed:
+        db.session.rollback()
+        db.session.refresh(recording)
+        return False
+    db.session.refresh(recording)
+    if call is None:
+        add_event(case, EventKind.UNKNOWN_CALL, call_sid=recording.call_sid)
+    if recording.available:
+        add_event(case, EventKind.RECORDING_RECEIVED, duration_s=recording.duration_s)
+    voicemail_received.send(case)
+    return True
 
 
 def _emergency_case_without_recording(call: Call | None) -> Case | None:

@@ -79,6 +79,9 @@ class TranscriptProblem(enum.StrEnum):
     NO_SPEECH = "no_speech"  # a recording, but no words in it
     CUT_SHORT = "cut_short"  # transcribed as far as the file went
     DOWNLOAD_FAILED = "download_failed"
+    # Twilio refused the account's credentials (401/403): an operator must correct them.
+    CREDENTIALS_REJECTED = "credentials_rejected"
+    LATE = "late"  # no transcript yet, minutes after the call: the case opened without it
     UNREADABLE = "unreadable"  # the file is not audio we can read
     NO_MODEL = "no_model"  # no speech model for the language: the operator must install one
     FAILED = "failed"  # any other failure of the recogniser
@@ -95,6 +98,18 @@ class RecordingStatus(enum.StrEnum):
     PENDING = "pending"  # we know of it; not yet transcribed
     TRANSCRIBED = "transcribed"
     FAILED = "failed"  # gave up; the case carries the error for staff
+
+
+class CallBackReason(enum.StrEnum):
+    """Why a voicemail went on the call-back list instead of opening a case."""
+
+    SILENCE = "silence"  # hardly a sound in it
+    NOISE = "noise"  # sound, but not one word the recognizer was sure of
+
+
+class CallBackStatus(enum.StrEnum):
+    OPEN = "open"
+    DONE = "done"
 
 
 class Resident(Base):
@@ -283,7 +298,8 @@ class Recording(Base):
     # Twilio retries its callbacks: this constraint makes every replay land on the same row.
     recording_sid: Mapped[str] = mapped_column(String(64), unique=True)
     call_sid: Mapped[str] = mapped_column(String(64), default="")
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # None while a voicemail waits for its transcript: it opens a case only if it holds speech.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     purpose: Mapped[RecordingPurpose] = mapped_column(
         enum_column(RecordingPurpose), default=RecordingPurpose.VOICEMAIL
     )
@@ -302,7 +318,40 @@ class Recording(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     transcribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    case: Mapped[Case] = relationship(back_populates="recordings")
+    case: Mapped[Case | None] = relationship(back_populates="recordings")
+
+
+class CallBack(Base):
+    """A voicemail with no speech in it (silence, noise): maybe someone who cannot speak.
+
+    No case is opened and no case number texted; staff call the number back and mark it done.
+    """
+
+    __tablename__ = "call_backs"
+    __table_args__ = (
+        Index("ix_call_backs_status_urgent_created", "status", "urgent", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # One per recording, however often its transcription is retried.
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"), unique=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
+    urgent: Mapped[bool] = mapped_column(default=False)  # the caller is a known resident
+    reason: Mapped[CallBackReason] = mapped_column(enum_column(CallBackReason))
+    status: Mapped[CallBackStatus] = mapped_column(
+        enum_column(CallBackStatus), default=CallBackStatus.OPEN
+    )
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    recording: Mapped[Recording] = relationship()
+    call: Mapped[Call | None] = relationship()
+    resident: Mapped[Resident | None] = relationship()
+    done_by: Mapped[User | None] = relationship()
 
 
 class CaseEvent(Base):

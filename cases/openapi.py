@@ -11,7 +11,7 @@ from typing import Any
 
 from cases.actions import MAX_NOTE
 from cases.api_json import DEFAULT_LIMIT, MAX_LIMIT, SCHEMAS
-from cases.models import CaseStatus, Urgency
+from cases.models import CallBackStatus, CaseStatus, Urgency
 from cases.triage import CATEGORIES
 from hotline.i18n import LOCALES
 
@@ -228,6 +228,59 @@ PATHS: dict[str, Any] = {
                 "200": _json(_ref("CaseDetail"), "the resolved case"),
                 **WRITE_ERRORS,
                 "409": _error("the case cannot be resolved from its status (already resolved?)"),
+            },
+        },
+    },
+    "/api/callbacks": {
+        "get": {
+            "operationId": "listCallBacks",
+            "summary": "Calls whose message held no speech, to call back",
+            "description": "Silence or noise at the beep opens no case: the call waits here. "
+            "Open ones come urgent first (the caller is a known resident), then the longest "
+            "waiting; done ones the latest first.",
+            "parameters": [
+                _query(
+                    "status",
+                    "open (the default) or done",
+                    {"enum": [s.value for s in CallBackStatus]},
+                ),
+                _query(
+                    "limit",
+                    f"at most this many (default {MAX_LIMIT})",
+                    {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                ),
+            ],
+            "responses": {
+                "200": _json({"type": "array", "items": _ref("CallBack")}, "the call backs"),
+                "400": _error("a filter has a value it cannot take"),
+                "401": READ_ERRORS["401"],
+            },
+        }
+    },
+    "/api/callbacks/{call_back_id}/done": {
+        "parameters": [
+            {
+                "name": "call_back_id",
+                "in": "path",
+                "required": True,
+                "description": "the call back's id",
+                "schema": {"type": "integer"},
+            }
+        ],
+        "post": {
+            "operationId": "callBackDone",
+            "summary": "Mark a call back done, saying what came of it",
+            "requestBody": _body(
+                {"note": NOTE_TEXT}, ["note"], {"note": "spoke with her son: all is well"}
+            ),
+            "responses": {
+                "200": _json(_ref("CallBack"), "the call back, done"),
+                "400": WRITE_ERRORS["400"],
+                "401": READ_ERRORS["401"],
+                "403": _error("a read-only token"),
+                "404": _error("no such call back, or one the token's user may not see"),
+                "409": _error("already marked done by someone"),
+                "422": _error("the note is empty or too long"),
             },
         },
     },

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
 from accounts.models import Role, User
-from cases.models import Case, CaseParticipant
+from cases.models import CallBack, Case, CaseParticipant, Resident
 from cases.services import find_resident
 
 
@@ -72,3 +72,19 @@ def can_close_unanswered(user: User) -> bool:
     supervisor's decision. The hotline's supervisors are its admins (they also receive the
     escalations and the "not satisfied" alerts: accounts.directory.supervisors)."""
     return user.role == Role.ADMIN
+
+
+def call_back_scope(user: User) -> ColumnElement[bool]:
+    """Call-backs `user` may see and work: staff and admins all of them, a grid worker those
+    of the residents of their grid; departments, whose work is assigned cases, none."""
+    if user.role in (Role.ADMIN, Role.STAFF):
+        return true()
+    if user.role == Role.GRID_WORKER and user.grid:
+        in_grid = select(Resident.id).where(Resident.grid == user.grid)
+        return CallBack.resident_id.in_(in_grid)
+    return false()
+
+
+def may_call_back(user: User) -> bool:
+    """Whether the call-back list is for `user` at all (the menu, the page)."""
+    return user.role in (Role.ADMIN, Role.STAFF, Role.GRID_WORKER)

@@ -6,8 +6,11 @@
       -> downloaded, transcribed and applied by tasks.recordings, by purpose
       -> re-queued by beat if the task was lost or never published.
 
-A voicemail fills in its case; a survey comment is kept with its transcript on the case's
-timeline and is playable on the case page.
+A voicemail opens its case once its transcript holds speech (or joins the call's emergency
+case); silence or noise goes on the call-back list (cases.callbacks); one whose transcript
+is late by OPEN_WITHOUT_TRANSCRIPT_AFTER, or failed for good, opens its case without one, for
+staff to listen to. A survey comment is kept with its transcript on the case's timeline and
+is playable on the case page.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from cases.events import EventKind
+from cases.intake import open_voicemail_case
 from cases.models import Case, Recording, RecordingPurpose, RecordingStatus, TranscriptProblem
 from cases.services import add_event, insert_or_get
 from hotline.clock import now
@@ -26,6 +30,8 @@ from hotline.jobs import publish
 TRANSCRIBE_TASK = "tasks.recordings.transcribe_recording"
 STALLED_AFTER = timedelta(minutes=30)  # longer than every retry's backoff added up
 UNCONFIRMED_AFTER = timedelta(minutes=10)  # Twilio's "completed" callback never came
+# A message whose transcript is this late opens its case without one: staff listen instead.
+OPEN_WITHOUT_TRANSCRIPT_AFTER = timedelta(minutes=5)
 NO_AUDIO = "Twilio recorded no audio: please call the resident back."
 
 
@@ -53,19 +59,22 @@ def note_recording(
 
 def note_recording_status(recording: Recording, status: str, duration: str) -> None:
     """What Twilio's recordingStatusCallback said; 'absent' means Twilio heard nothing."""
+    # A voicemail without a case yet gets these events when its case opens, if it ever does.
+    case = recording.case if recording.purpose == RecordingPurpose.VOICEMAIL else None
     if status == "completed" and not recording.available:
         recording.available = True
         recording.duration_s = _seconds(duration)
-        if recording.purpose == RecordingPurpose.VOICEMAIL:
-            add_event(recording.case, EventKind.RECORDING_RECEIVED, duration_s=recording.duration_s)
+        if case is not None:
+            add_event(case, EventKind.RECORDING_RECEIVED, duration_s=recording.duration_s)
     elif status == "absent" and recording.status == RecordingStatus.PENDING:
+        # Nothing was recorded (# or a hang-up at the beep): no case, no text, no call-back.
         recording.status = RecordingStatus.FAILED
         recording.last_error = NO_AUDIO
-        if recording.purpose == RecordingPurpose.VOICEMAIL:
-            recording.case.no_speech = True
-            recording.case.error = NO_AUDIO
-            recording.case.problem = TranscriptProblem.NO_AUDIO
-            add_event(recording.case, EventKind.RECORDING_ABSENT)
+        if case is not None:  # the message after an unanswered emergency call
+            case.no_speech = True
+            case.error = NO_AUDIO
+            case.problem = TranscriptProblem.NO_AUDIO
+            add_event(case, EventKind.RECORDING_ABSENT)
     db.session.commit()
 
 
@@ -133,11 +142,44 @@ def requeue_stalled(moment: datetime) -> int:
     return sum(queue_transcription(recording.id) for recording in stalled)
 
 
+def overdue_voicemails(moment: datetime, limit: int = 100) -> list[Recording]:
+    """Voicemails still waiting for the transcript that would open their case."""
+    return list(
+        db.session.scalars(
+            select(Recording)
+            .where(
+                Recording.purpose == RecordingPurpose.VOICEMAIL,
+                Recording.case_id.is_(None),
+                Recording.status == RecordingStatus.PENDING,
+                Recording.created_at < moment - OPEN_WITHOUT_TRANSCRIPT_AFTER,
+            )
+            .order_by(Recording.id)
+            .limit(limit)
+        )
+    )
+
+
+def open_overdue_voicemails(moment: datetime) -> int:
+    """Never lose a message to a slow or stuck transcription: open its case without one.
+
+    The transcription goes on; when it finishes it fills in this case.
+    """
+    opened = 0
+    for recording in overdue_voicemails(moment):
+        if open_voicemail_case(recording) and recording.case is not None:
+            recording.case.problem = TranscriptProblem.LATE  # until the transcript comes
+            add_event(recording.case, EventKind.TRANSCRIPT_LATE)
+            opened += 1
+        db.session.commit()  # else its transcript came in the meantime
+    return opened
+
+
 def start_over(recording: Recording) -> None:
     """Staff asked for another go (a model was installed, a download failed)."""
     recording.status = RecordingStatus.PENDING
     recording.available = True
     recording.enqueued_at = None
     recording.last_error = ""
-    add_event(recording.case, EventKind.RETRANSCRIBE_REQUESTED)
+    if recording.case is not None:
+        add_event(recording.case, EventKind.RETRANSCRIBE_REQUESTED)
     db.session.commit()

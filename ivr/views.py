@@ -281,18 +281,31 @@ def _recording_sid() -> str:
     return recording_sid
 
 
+def _nothing_recorded() -> bool:
+    """Twilio skips the action when nothing was recorded (# or a hang-up at the beep), but
+    should it ever ask anyway, it says so by sending no recording or one of 0 seconds."""
+    duration = request.form.get("RecordingDuration", "").strip()
+    return not request.form.get("RecordingSid", "").strip() or duration in ("0", "0.0")
+
+
 @bp.post("/recorded")
 @twilio_signed
 def recorded() -> Response:
-    """<Record>'s action: the caller hears their case number, slowly, twice."""
+    """<Record>'s action: thank the caller. The case opens once the message is known to hold
+    speech (tasks.recordings), and its number is texted then; silence goes on the call-back
+    list instead, so no case number is promised aloud."""
     call = _call()
     voice = _voice(call)
     response = VoiceResponse()
-    case, _, _ = intake.case_for_recording(
-        _recording_sid(), call.call_sid if call else "", voice.locale
-    )
-    if request.form.get("Digits") != "hangup":
-        voice.say(response, "case_number", digits=voice.prompts.digits(case.number))
+    hung_up = request.form.get("Digits") == "hangup"
+    if _nothing_recorded():
+        if not hung_up:
+            voice.say(response, "record_nothing_heard")
+            response.redirect("/ivr/menu?attempt=0", method="POST")
+        return _twiml(response)
+    intake.note_voicemail(_recording_sid(), call.call_sid if call else "", voice.locale)
+    if not hung_up:
+        voice.say(response, "message_received")
         response.hangup()
     return _twiml(response)
 
@@ -300,9 +313,10 @@ def recorded() -> Response:
 @bp.post("/recording-status")
 @twilio_signed
 def recording_status() -> Response:
-    """Twilio says the recording is ready: note it durably, then let a worker transcribe it."""
+    """Twilio says the recording is ready (or that nothing was recorded): note it durably, then
+    let a worker transcribe it."""
     settings = current_settings()
-    _, recording, _ = intake.case_for_recording(
+    recording, _ = intake.note_voicemail(
         _recording_sid(), request.form.get("CallSid", "").strip(), settings.default_locale
     )
     recordings.note_recording_status(

@@ -10,6 +10,8 @@ Public API::
     transcribe_chunks(chunks, sample_rate, locale=...) -> Transcript
     Transcript(text, words, duration_s, model_name, sample_rate, truncated).no_speech
     Word(word, conf, start, end)
+    loudness(path) -> Loudness(duration_s, sound_s, peak_dbfs).silent
+    heard(loudness, transcript) -> Heard.SPEECH | SILENCE | NOISE   # is it a message at all?
     preload(locales) -> list[Path]        # Vosk models loaded now (VoskRecognizer.preload)
     resolve_model_path(locale) -> Path
     install_model(spec, models_dir=..., locale=..., sha256=...) -> InstalledModel
@@ -23,11 +25,14 @@ from speech.errors import AudioUnreadable, ModelInstallError, ModelMissing, Spee
 from speech.extension import current_recognizer, init_app
 from speech.models import InstalledModel, install_model, resolve_model_path
 from speech.port import Recognizer, Transcript, Word
+from speech.presence import Heard, Loudness, heard, loudness
 from speech.recognizer import VoskRecognizer, preload, transcribe_chunks, transcribe_file
 
 __all__ = [
     "AudioUnreadable",
+    "Heard",
     "InstalledModel",
+    "Loudness",
     "ModelInstallError",
     "ModelMissing",
     "Recognizer",
@@ -36,8 +41,10 @@ __all__ = [
     "VoskRecognizer",
     "Word",
     "current_recognizer",
+    "heard",
     "init_app",
     "install_model",
+    "loudness",
     "preload",
     "resolve_model_path",
     "transcribe_chunks",

@@ -1,9 +1,13 @@
 """Turns a noted recording into a transcript, however the attempt goes, for every purpose.
 
-A voicemail fills in its case (transcript, words, triage); a survey comment keeps its
+A voicemail without a case yet is first judged: silence (its loudness) or noise (no word the
+recognizer is sure of) goes on the call-back list and opens no case; speech opens the case and
+fills it in (transcript, words, triage). A voicemail that already has its case (an emergency
+call's, or one opened while the transcript was late) is filled in. A survey comment keeps its
 transcript and goes on the case's timeline. Download, retries, errors and re-queueing are the
-same for both (cases.recordings). Idempotent: a recording already transcribed is left alone,
-and a worker killed mid-task has its message redelivered (late acknowledgement).
+same for all (cases.recordings); when the machine fails for good, the voicemail's case opens
+without a transcript, for staff to listen to. Idempotent: a recording already transcribed is
+left alone, and a worker killed mid-task has its message redelivered (late acknowledgement).
 """
 
 from __future__ import annotations
@@ -13,20 +17,37 @@ import logging
 from celery import Task, shared_task
 
 import speech
+from cases.callbacks import call_back_instead
 from cases.events import EventKind
-from cases.intake import apply_triage
-from cases.models import Case, Recording, RecordingPurpose, RecordingStatus, TranscriptProblem
-from cases.recordings import requeue_stalled
+from cases.intake import apply_triage, open_voicemail_case
+from cases.models import (
+    CallBackReason,
+    Case,
+    Recording,
+    RecordingPurpose,
+    RecordingStatus,
+    TranscriptProblem,
+)
+from cases.recordings import open_overdue_voicemails, requeue_stalled
 from cases.services import add_event
 from hotline.clock import now
 from hotline.db import db
 from hotline.jobs import periodic
 from hotline.settings import current_settings
-from hotline.telephony import RecordingDownloadError, current_telephony
+from hotline.telephony import (
+    DownloadedRecording,
+    RecordingCredentialsRejected,
+    RecordingDownloadError,
+    current_telephony,
+)
 
 log = logging.getLogger(__name__)
 
 DOWNLOAD_ATTEMPTS = 5
+CREDENTIALS_REJECTED = (
+    "The recording could not be fetched: Twilio rejected the hotline's account credentials "
+    "— check TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN."
+)
 
 
 def retry_delay(retries: int) -> int:
@@ -40,10 +61,47 @@ def transcribe_recording(self: Task, recording_id: int) -> None:
         return
     recording.attempts += 1
     db.session.commit()
+    downloaded = _download(self, recording)
+    if downloaded is None:
+        return
+    try:
+        judged = _awaits_verdict(recording)
+        level = speech.loudness(downloaded.path) if judged else None
+        if level is not None and level.silent:
+            _no_speech(recording, CallBackReason.SILENCE, speech.Transcript(""))
+            return
+        locale = recording.locale or _case_of(recording).locale
+        transcript = speech.current_recognizer().transcribe_file(downloaded.path, locale)
+    except speech.SpeechError as error:
+        _fail(recording, str(error), problem_of(error))
+        return
+    if level is not None and speech.heard(level, transcript) == speech.Heard.NOISE:
+        _no_speech(recording, CallBackReason.NOISE, transcript)
+    elif recording.purpose == RecordingPurpose.SURVEY_COMMENT:
+        _transcribed(recording, transcript)
+        _apply_comment(recording, transcript)
+    else:
+        open_voicemail_case(recording)  # first: it may roll back, should the sweep win
+        _transcribed(recording, transcript)
+        _apply_transcript(recording, transcript)
+
+
+def _download(self: Task, recording: Recording) -> DownloadedRecording | None:
+    """The recording's file, retried with backoff; None when the task has given up or retries."""
     try:
         downloaded = current_telephony().download_recording(
             recording.recording_sid, current_settings().data_dir / "recordings"
         )
+    except RecordingCredentialsRejected as error:
+        # No retry mends wrong credentials: say so on the case at once.
+        log.error("recording %s: %s", recording.recording_sid, error)
+        _fail(
+            recording,
+            CREDENTIALS_REJECTED,
+            TranscriptProblem.CREDENTIALS_REJECTED,
+            EventKind.RECORDING_CREDENTIALS_REJECTED,
+        )
+        return None
     except RecordingDownloadError as error:
         if self.request.retries < DOWNLOAD_ATTEMPTS - 1:
             recording.last_error = str(error)
@@ -54,24 +112,29 @@ def transcribe_recording(self: Task, recording_id: int) -> None:
             f"Could not download the recording after {recording.attempts} attempts: {error}",
             TranscriptProblem.DOWNLOAD_FAILED,
         )
-        return
+        return None
     recording.file_path = str(downloaded.path)
     recording.content_type = downloaded.content_type
     db.session.commit()
-    locale = recording.locale or recording.case.locale
-    try:
-        transcript = speech.current_recognizer().transcribe_file(downloaded.path, locale)
-    except speech.SpeechError as error:
-        _fail(recording, str(error), problem_of(error))
-        return
+    return downloaded
+
+
+def _awaits_verdict(recording: Recording) -> bool:
+    """A voicemail that has no case yet: whether it holds speech decides if it opens one."""
+    return recording.purpose == RecordingPurpose.VOICEMAIL and recording.case_id is None
+
+
+def _case_of(recording: Recording) -> Case:
+    case = recording.case
+    assert case is not None, "only a voicemail waiting for its verdict has no case"
+    return case
+
+
+def _transcribed(recording: Recording, transcript: speech.Transcript) -> None:
     recording.status = RecordingStatus.TRANSCRIBED
     recording.transcribed_at = now()
     recording.transcript = transcript.text
     recording.duration_s = recording.duration_s or transcript.duration_s
-    if recording.purpose == RecordingPurpose.SURVEY_COMMENT:
-        _apply_comment(recording, transcript)
-    else:
-        _apply_transcript(recording, transcript)
 
 
 def problem_of(error: speech.SpeechError) -> TranscriptProblem:
@@ -82,15 +145,33 @@ def problem_of(error: speech.SpeechError) -> TranscriptProblem:
     return TranscriptProblem.FAILED
 
 
-def _fail(recording: Recording, message: str, problem: TranscriptProblem) -> None:
-    """Give up on the machine, not on the resident: the recording stays for staff to hear.
-    Staff are told the problem in their words; the message (what to install, say) is for
-    operators: the log and the API."""
+def _no_speech(recording: Recording, reason: CallBackReason, transcript: speech.Transcript) -> None:
+    """No case, no case number: staff call the number back. Unless its case opened meanwhile
+    (the transcript was late): then the transcript fills that case in, flagged no speech."""
+    if call_back_instead(recording, reason, transcript.text):
+        log.info("recording %s holds no speech (%s)", recording.recording_sid, reason.value)
+        return
+    _transcribed(recording, transcript)
+    _apply_transcript(recording, transcript)
+
+
+def _fail(
+    recording: Recording,
+    message: str,
+    problem: TranscriptProblem,
+    kind: EventKind = EventKind.TRANSCRIPTION_FAILED,
+) -> None:
+    """Give up on the machine, not on the resident: the recording stays for staff to hear, on
+    a case (a voicemail opens its case now, without a transcript). Staff are told the problem
+    in their words; the message (what to install, say) is for operators: the log and the API."""
+    if recording.purpose == RecordingPurpose.VOICEMAIL:
+        open_voicemail_case(recording)  # first: it may roll back, should the sweep win
     recording.status = RecordingStatus.FAILED
     recording.last_error = message
+    case = _case_of(recording)
     if recording.purpose == RecordingPurpose.SURVEY_COMMENT:
         add_event(
-            recording.case,
+            case,
             EventKind.SURVEY_COMMENT,
             "resident",
             transcript="",
@@ -98,17 +179,17 @@ def _fail(recording: Recording, message: str, problem: TranscriptProblem) -> Non
             error=message,
         )
     else:
-        recording.case.error = message
-        recording.case.problem = problem
-        add_event(recording.case, EventKind.TRANSCRIPTION_FAILED, error=message, problem=problem)
+        case.error = message
+        case.problem = problem
+        add_event(case, kind, error=message, problem=problem)
     db.session.commit()
-    log.warning("case %s: %s", recording.case.number, message)
+    log.warning("case %s: %s", case.number, message)
 
 
 def _apply_comment(recording: Recording, transcript: speech.Transcript) -> None:
     """What a dissatisfied resident said after the survey, on the case's timeline."""
     add_event(
-        recording.case,
+        _case_of(recording),
         EventKind.SURVEY_COMMENT,
         "resident",
         transcript=transcript.text,
@@ -119,7 +200,7 @@ def _apply_comment(recording: Recording, transcript: speech.Transcript) -> None:
 
 
 def _apply_transcript(recording: Recording, transcript: speech.Transcript) -> None:
-    case: Case = recording.case
+    case = _case_of(recording)
     case.machine_transcript = transcript.text
     case.transcript = transcript.text
     case.transcript_words = [
@@ -153,5 +234,8 @@ def _problem_of(transcript: speech.Transcript) -> TranscriptProblem | None:
 
 @periodic(60.0)
 def requeue_stalled_recordings() -> int:
-    """Beat, every minute: re-send recordings whose task was lost or never published."""
-    return requeue_stalled(now())
+    """Beat, every minute: open the case of a message whose transcript is late, and re-send
+    recordings whose task was lost or never published."""
+    moment = now()
+    open_overdue_voicemails(moment)
+    return requeue_stalled(moment)

@@ -104,7 +104,7 @@ def show(case_id: int) -> ResponseReturnValue:
         editable=editable,
         overdue=is_overdue(case),
         next_statuses=_offered_statuses(case, closing),
-        has_recording=_recording_file(case.recording) is not None,
+        has_recording=recording_file(case.recording) is not None,
         comments=_survey_comments(case),
         words=machine_words(case),
         timeline=timeline(case),
@@ -250,7 +250,7 @@ def _search_residents(query: str, user: User) -> list[Resident]:
 AUDIO_FALLBACK_TYPE = "application/octet-stream"
 
 
-def _recording_file(recording: Recording | None) -> Path | None:
+def recording_file(recording: Recording | None) -> Path | None:
     """A recording's file on disk, only if it lies inside the recordings folder.
 
     The path comes from the Recording row alone; a relative one is read against the folder,
@@ -272,7 +272,7 @@ def _recording_file(recording: Recording | None) -> Path | None:
 @login_required
 def recording(case_id: int) -> ResponseReturnValue:
     """The voicemail for the page's audio player, with range requests so seeking works."""
-    return _send_recording(_load_case(case_id, edit=False).recording)
+    return send_recording(_load_case(case_id, edit=False).recording)
 
 
 @bp.get("/cases/<int:case_id>/recordings/<int:recording_id>")
@@ -280,11 +280,11 @@ def recording(case_id: int) -> ResponseReturnValue:
 def any_recording(case_id: int, recording_id: int) -> ResponseReturnValue:
     """Any recording of the case (a survey comment too), for whoever may see the case."""
     case = _load_case(case_id, edit=False)
-    return _send_recording(next((r for r in case.recordings if r.id == recording_id), None))
+    return send_recording(next((r for r in case.recordings if r.id == recording_id), None))
 
 
-def _send_recording(recording: Recording | None) -> ResponseReturnValue:
-    path = _recording_file(recording)
+def send_recording(recording: Recording | None) -> ResponseReturnValue:
+    path = recording_file(recording)
     if path is None or recording is None:
         abort(404)
     declared = recording.content_type.strip().lower()
@@ -298,7 +298,7 @@ def _send_recording(recording: Recording | None) -> ResponseReturnValue:
 def _survey_comments(case: Case) -> list[tuple[Recording, bool]]:
     """The residents' survey comments, each with whether its audio can be played."""
     comments = [r for r in case.recordings if r.purpose == RecordingPurpose.SURVEY_COMMENT]
-    return [(comment, _recording_file(comment) is not None) for comment in comments]
+    return [(comment, recording_file(comment) is not None) for comment in comments]
 
 
 # -- acting on the case ------------------------------------------------------------------
@@ -684,6 +684,8 @@ DESCRIBERS: dict[str, Describer] = {
     "recording_absent": _with_values("recording_absent"),
     "transcribed": _transcribed,
     "transcription_failed": _transcription_failed,
+    "transcript_late": _with_values("transcript_late"),
+    "recording_credentials_rejected": _with_values("recording_credentials_rejected"),
     "retranscribe_requested": _with_values("retranscribe_requested"),
     "case_number_sms": _with_values("case_number_sms"),
     "on_duty_alerted": _with_values("on_duty_alerted", "recipients"),

@@ -34,6 +34,11 @@ class RecordingDownloadError(Exception):
     """The recording could not be fetched (yet): worth retrying."""
 
 
+class RecordingCredentialsRejected(RecordingDownloadError):
+    """The carrier refused the hotline's account credentials (HTTP 401/403): no retry helps
+    until an operator corrects TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN."""
+
+
 @dataclass(frozen=True)
 class PlacedCall:
     """What reconciliation needs to know of a call the carrier has."""

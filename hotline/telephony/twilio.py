@@ -24,6 +24,7 @@ from hotline.telephony.port import (
     CredentialsRejected,
     DownloadedRecording,
     PlacedCall,
+    RecordingCredentialsRejected,
     RecordingDownloadError,
     TelephonyNotConfigured,
     TelephonyRefused,
@@ -164,6 +165,11 @@ class TwilioTelephony:
         except requests.RequestException as error:
             raise RecordingDownloadError(f"could not reach Twilio: {error}") from error
         with response:
+            if response.status_code in (401, 403):
+                raise RecordingCredentialsRejected(
+                    f"Twilio answered HTTP {response.status_code}: the account credentials "
+                    "(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN) were rejected"
+                )
             if response.status_code != 200:
                 raise RecordingDownloadError(f"Twilio answered HTTP {response.status_code}")
             content_type = response.headers.get("Content-Type", "").split(";")[0]

@@ -13,8 +13,11 @@ def _seed_case(phone: str) -> str:
     call = services.record_call(
         "CA" + phone[-6:] * 5 + "00", phone, "+8610123456", "inbound", "zh-CN"
     )
-    case, _, _ = intake.case_for_recording("RE" + phone[-6:] * 5 + "00", call.call_sid, "zh-CN")
-    return case.number
+    recording, _ = intake.note_voicemail("RE" + phone[-6:] * 5 + "00", call.call_sid, "zh-CN")
+    intake.open_voicemail_case(recording)  # as when its transcript holds speech
+    db.session.commit()
+    assert recording.case is not None
+    return recording.case.number
 
 
 def test_cases_by_phone_needs_a_valid_bearer_token(app: Flask) -> None:

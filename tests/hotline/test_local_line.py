@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from cases.models import Case
+from cases.models import Case, Recording
 from hotline.config import Settings
 from hotline.db import db, utcnow
 from hotline.simulate import LocalLinePhone, _as_twilio_call
@@ -161,8 +161,9 @@ def test_a_simulated_call_leaves_a_recording_the_line_downloads(
             downloaded.path.read_bytes() == (recordings_dir(settings) / f"{sid}.wav").read_bytes()
         )
         assert downloaded.size > 44 and downloaded.content_type == "audio/x-wav"
-        case = db.session.scalar(select(Case))
-        assert case is not None and case.phone == RESIDENT
+        recording = db.session.scalar(select(Recording))  # its case opens once transcribed
+        assert recording is not None and recording.recording_sid == sid
+        assert recording.available and recording.locale == "zh-CN"
 
 
 # -- webhooks are signed with the line's own token ----------------------------------------------

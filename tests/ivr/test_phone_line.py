@@ -14,17 +14,20 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from cases.models import (
+    CallBack,
     Case,
     CaseSource,
     CaseStatus,
     FamilyContact,
     Recording,
+    RecordingStatus,
     Resident,
     Urgency,
 )
 from hotline.clock import CLOCK_KEY
 from hotline.db import db
 from outreach.models import OutboundMessage
+from tasks.recordings import transcribe_recording
 from tests.conftest import ACCOUNT_SID, HOTLINE_NUMBER, ON_DUTY, PUBLIC_URL, SimulatorFactory, sign
 from twilio_double.rest import TwilioRestDouble
 from twilio_double.script import Hangup, Press, Silence, Speak
@@ -37,12 +40,13 @@ Poster = Callable[..., TestResponse]
 
 
 def speech_wav(seconds: float = 2.0) -> bytes:
+    """Sound as loud as a voice (-18 dBFS); the fake recognizer hears words in it."""
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(8000)
-        out.writeframes(b"\x10\x00\xf0\xff" * int(4000 * seconds))
+        out.writeframes(b"\x00\x10\x00\xf0" * int(4000 * seconds))
     return buffer.getvalue()
 
 
@@ -55,6 +59,14 @@ def add_resident(app: Flask, language: str = "zh-CN", name: str = "王秀英") -
 def count(app: Flask, model: type) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def transcribe(app: Flask) -> None:
+    """What a worker does with the recordings a call left (the unit tests' broker keeps them)."""
+    with app.app_context():
+        pending = select(Recording.id).where(Recording.status == RecordingStatus.PENDING)
+        for recording_id in db.session.scalars(pending).all():
+            transcribe_recording.apply(args=[recording_id])
 
 
 def only_case(app: Flask) -> Case:
@@ -72,6 +84,7 @@ def leave_message(app: Flask, phone: CallSimulator) -> str:
         script=[Press("1"), Speak(speech_wav())],
         url="/ivr/incoming",
     )
+    transcribe(app)
     return only_case(app).number
 
 
@@ -128,11 +141,12 @@ def test_a_silent_caller_hears_the_menu_once_then_leaves_a_message(
     assert len([text for text in result.said if "请按1" in text]) == 1
     assert "没有听到按键，现在为您转到留言。" in result.said
     assert len(result.recordings) == 1
+    transcribe(app)
     assert count(app, Case) == 1
     assert result.hung_up_by == "app"
 
 
-def test_leaving_a_message_opens_a_case_and_reads_its_number(
+def test_leaving_a_message_thanks_the_caller_and_opens_the_case_once_speech_is_heard(
     app: Flask, phone: CallSimulator, rest: TwilioRestDouble
 ) -> None:
     result = phone.call(
@@ -141,16 +155,50 @@ def test_leaving_a_message_opens_a_case_and_reads_its_number(
         script=[Press("1"), Speak(speech_wav()), Press("#")],
         url="/ivr/incoming",
     )
-    case = only_case(app)
-    assert case.source == CaseSource.VOICEMAIL and case.phone == CALLER
-    spaced = "，".join(case.number)
-    assert any(text.count(spaced) == 2 for text in result.said), result.said
+    assert result.said[-1] == "谢谢您，留言已经收到。我们会用短信把事项编号发给您。再见。"
+    assert result.hung_up_by == "app"
     with app.app_context():
         recording = db.session.scalar(select(Recording))
         assert recording is not None
         assert recording.recording_sid == result.recordings[0] and recording.available
     # The caller ended the message with the # key.
     assert result.record_events[0].digits == "#"
+    assert count(app, Case) == 0  # not before its transcript says it holds speech
+    transcribe(app)
+    case = only_case(app)
+    assert case.source == CaseSource.VOICEMAIL and case.phone == CALLER
+    with app.app_context():
+        [text] = db.session.scalars(select(OutboundMessage)).all()
+        assert text.to_phone == CALLER and case.number in text.body
+
+
+@pytest.mark.parametrize(
+    "at_the_beep", [Press("#"), Hangup()], ids=["hash-at-the-beep", "hang-up-at-the-beep"]
+)
+def test_nothing_recorded_opens_no_case_and_texts_nothing(
+    app: Flask, phone: CallSimulator, at_the_beep: Press | Hangup
+) -> None:
+    script = [Press("1"), at_the_beep, Hangup()]  # hung up at the beep, or once back at the menu
+    result = phone.call(from_=CALLER, to=HOTLINE_NUMBER, script=script, url="/ivr/incoming")
+    assert result.application_error is None and result.recordings == []
+    assert [r.status for r in result.requests_of("recording-status")] == [204]
+    if isinstance(at_the_beep, Press):  # still on the line: told so, and back to the menu
+        assert "我们没有收到您的留言。" in result.said
+    transcribe(app)
+    assert count(app, Case) == 0 and count(app, OutboundMessage) == 0
+    assert count(app, CallBack) == 0
+
+
+def test_a_record_action_without_a_recording_is_nothing_recorded(
+    app: Flask, signed_post: Poster
+) -> None:
+    """Twilio documents that it skips the action then; if it ever asks, the caller is told."""
+    params = {"CallSid": "CA" + "4" * 32, "From": CALLER, "To": HOTLINE_NUMBER}
+    for fields in ({}, {"RecordingSid": "RE" + "4" * 32, "RecordingDuration": "0"}):
+        response = signed_post("/ivr/recorded", {**params, **fields})
+        assert response.status_code == 200
+        assert "我们没有收到您的留言。" in response.get_data(as_text=True)
+    assert count(app, Case) == 0 and count(app, Recording) == 0
 
 
 @pytest.mark.parametrize("status_first", [False, True])
@@ -166,12 +214,15 @@ def test_three_deliveries_of_the_recording_callback_make_one_case(
     )
     assert len(result.requests_of("recording-status")) == 3
     assert all(r.status == 204 for r in result.requests_of("recording-status"))
-    assert count(app, Case) == 1 and count(app, Recording) == 1
+    assert count(app, Recording) == 1
+    transcribe(app)
+    assert count(app, Case) == 1 and count(app, OutboundMessage) == 1
 
 
 def test_recording_callback_for_an_unknown_call_still_opens_a_case(
-    app: Flask, signed_post: Poster
+    app: Flask, signed_post: Poster, rest: TwilioRestDouble
 ) -> None:
+    rest.add_recording("CA" + "9" * 32, speech_wav(), sid="RE" + "9" * 32)
     response = signed_post(
         "/ivr/recording-status",
         {
@@ -183,6 +234,7 @@ def test_recording_callback_for_an_unknown_call_still_opens_a_case(
         },
     )
     assert response.status_code == 204
+    transcribe(app)
     case = only_case(app)
     assert case.phone == ""
     with app.app_context():
@@ -190,6 +242,7 @@ def test_recording_callback_for_an_unknown_call_still_opens_a_case(
             "case_opened",
             "unknown_call",
             "recording_received",
+            "transcribed",
         ]
 
 
@@ -293,6 +346,7 @@ def test_zero_takes_a_message_outside_service_hours(app: Flask, phone: CallSimul
     )
     assert result.dialed == []
     assert any("下班时间" in text and "明天07:00" in text for text in result.said)
+    transcribe(app)
     assert count(app, Case) == 1
 
 
@@ -357,6 +411,7 @@ def test_unanswered_person_leads_to_a_message(phone: CallSimulator, app: Flask) 
         dial_outcomes={ON_DUTY: "no-answer"},
     )
     assert "工作人员暂时不能接听。请在嘀声后留言，我们会给您回电。" in result.said
+    transcribe(app)
     assert count(app, Case) == 1
 
 
@@ -485,6 +540,7 @@ def test_hanging_up_after_speaking_still_leaves_a_case(app: Flask, phone: CallSi
     )
     assert result.hung_up_by == "caller"
     assert result.record_events[0].digits == "hangup"
+    transcribe(app)
     assert count(app, Case) == 1 and count(app, Recording) == 1
 
 

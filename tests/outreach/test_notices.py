@@ -28,9 +28,13 @@ ON_DUTY_THREE = ["+8613900000011", "+8613900000012", "+8613900000013"]
 
 
 def _voicemail_case(locale: str = "ko-KR") -> Case:
+    """A message whose transcript held speech: its case opens (and the caller's text queues)."""
     call = services.record_call("CA" + "5" * 32, CALLER, HOTLINE_NUMBER, "inbound", locale)
-    case, _, _ = intake.case_for_recording("RE" + "5" * 32, call.call_sid, locale)
-    return case
+    recording, _ = intake.note_voicemail("RE" + "5" * 32, call.call_sid, locale)
+    intake.open_voicemail_case(recording)
+    db.session.commit()
+    assert recording.case is not None
+    return recording.case
 
 
 def _transcript(text: str) -> Transcript:
@@ -59,8 +63,10 @@ def test_case_number_text_goes_once_in_the_callers_language(
     app: Flask, rest: TwilioRestDouble, published: list[int]
 ) -> None:
     with app.app_context():
-        case = _voicemail_case()  # queued with the recording, in its transaction
-        intake.case_for_recording("RE" + "5" * 32, "CA" + "5" * 32, "ko-KR")  # a replay
+        case = _voicemail_case()  # queued with the case, in its transaction
+        recording, _ = intake.note_voicemail("RE" + "5" * 32, "CA" + "5" * 32, "ko-KR")  # a replay
+        assert not intake.open_voicemail_case(recording)  # opened once
+        db.session.commit()
         _work(published, times=2)
         [message] = rest.messages
         assert message["to"] == CALLER and message["from"] == HOTLINE_NUMBER

@@ -40,6 +40,7 @@ ENGLISH_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{3,}(?![A-Za-z])")
 ALLOWED = {
     "water",  # the inbox's search hint: transcripts are searched in every language,
     "leak",  # so its examples are in Chinese, Korean and English ("water leak")
+    "Twilio",  # the phone service's name, as the administrator finds it in the settings
 }
 INSTALL_HINT = (
     "No speech model for zh-CN. Install one with "
@@ -59,6 +60,11 @@ SAMPLES: dict[EventKind, tuple[str, dict[str, Any]]] = {
         | {"urgency": "normal", "matched": ["灯"]},
     ),
     EventKind.TRANSCRIPTION_FAILED: ("system", {"error": INSTALL_HINT, "problem": "no_model"}),
+    EventKind.TRANSCRIPT_LATE: ("system", {}),
+    EventKind.RECORDING_CREDENTIALS_REJECTED: (
+        "system",
+        {"error": "Twilio answered HTTP 401", "problem": "credentials_rejected"},
+    ),
     EventKind.RETRANSCRIBE_REQUESTED: ("system", {}),
     EventKind.CASE_NUMBER_SMS: ("system", {"message_sid": "SM" + "3" * 32}),
     EventKind.ON_DUTY_ALERTED: ("system", {"recipients": 2, "words": ["着火"]}),
@@ -169,13 +175,15 @@ def english_words(page: str) -> list[str]:
 
 
 def wav(seconds: float = 2.0) -> bytes:
+    """Sound that rises and falls as a voice does (a steady tone would be taken for noise)."""
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(8000)
-        samples = (np.sin(np.arange(int(8000 * seconds)) * 0.3) * 8000).astype("<i2")
-        out.writeframes(samples.tobytes())
+        t = np.arange(int(8000 * seconds))
+        samples = np.sin(t * 0.3) * 8000 * np.abs(np.sin(2 * np.pi * 2 * t / 8000))
+        out.writeframes(samples.astype("<i2").tobytes())
     return buffer.getvalue()
 
 
@@ -186,11 +194,11 @@ def voicemail_without_a_model(rest: TwilioRestDouble, recognizer: FakeRecognizer
         "CA" + "9" * 32, "+8613800000001", "+8610123456", "inbound", "zh-CN"
     )
     sid = rest.add_recording(call.call_sid, wav())
-    case, recording, _ = intake.case_for_recording(sid, call.call_sid, "zh-CN")
+    recording, _ = intake.note_voicemail(sid, call.call_sid, "zh-CN")
     note_recording_status(recording, "completed", "9")
     transcribe_recording.apply(args=[recording.id])
     db.session.expire_all()
-    fresh = db.session.get(Case, case.id)
+    fresh = db.session.scalar(db.select(Case))  # opened without a transcript, for staff to hear
     assert fresh is not None and fresh.problem is not None
     return fresh
 

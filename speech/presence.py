@@ -1,0 +1,91 @@
+"""Does a recording hold someone speaking? Its loudness and the recognizer's words decide.
+
+A voicemail of silence or of line noise is no request, but it may be someone who cannot
+speak: the hotline puts it on a call-back list instead of opening a case. Each check catches
+what the other misses:
+
+* loudness (:func:`loudness`): the seconds of 20 ms frames at or above ``SOUND_DBFS``. Less
+  than ``MIN_SOUND_S`` of them is silence, whatever a recognizer guesses in it; digital
+  silence, line hiss and a phone lying on a table measure far below speech (-30 to -10 dBFS);
+* words (:func:`heard`): sound without one word the recognizer is sure of
+  (confidence ``SURE_CONFIDENCE`` or more) is noise: Vosk meets noise with no words or with a
+  few low-confidence guesses; real speech gives most words a confidence near 1.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import os
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+
+from speech.audio import AudioStream, probe
+from speech.port import Transcript
+
+__all__ = ["Heard", "Loudness", "heard", "loudness"]
+
+FRAME_S: Final = 0.02
+#: A 20 ms frame at least this loud (RMS, dB below full scale) is sound.
+SOUND_DBFS: Final = -45.0
+#: Less sound than this in a whole recording is silence (a click, a breath, a key press).
+MIN_SOUND_S: Final = 0.3
+#: The confidence from which a recognised word counts as heard; below it Vosk is guessing
+#: (the case page marks such words for staff to listen to, from the same figure).
+SURE_CONFIDENCE: Final = 0.6
+
+
+class Heard(enum.StrEnum):
+    SPEECH = "speech"
+    SILENCE = "silence"
+    NOISE = "noise"
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """How much sound a recording holds: its length, seconds of sound, loudest frame."""
+
+    duration_s: float
+    sound_s: float
+    peak_dbfs: float
+
+    @property
+    def silent(self) -> bool:
+        return self.sound_s < MIN_SOUND_S
+
+
+def _dbfs(frame: np.ndarray) -> float:
+    """RMS level of int16 samples in dB below full scale (-inf for digital silence)."""
+    rms = float(np.sqrt(np.mean((frame.astype(np.float64) / 32768.0) ** 2)))
+    return 20.0 * math.log10(rms) if rms > 0.0 else -math.inf
+
+
+def loudness(path: str | os.PathLike[str]) -> Loudness:
+    """Measure the recording at ``path`` frame by frame, at its own rate.
+
+    Raises :class:`~speech.errors.AudioUnreadable` for files that aren't usable audio.
+    """
+    rate = probe(path).sample_rate
+    sound_frames = 0
+    peak = -math.inf
+    with AudioStream(path, target_rate=rate, chunk_s=FRAME_S) as stream:
+        for chunk in stream:
+            level = _dbfs(np.frombuffer(chunk, dtype="<i2"))
+            peak = max(peak, level)
+            sound_frames += level >= SOUND_DBFS
+        duration = stream.duration_s
+    return Loudness(duration, sound_frames * FRAME_S, peak)
+
+
+def heard(level: Loudness, transcript: Transcript) -> Heard:
+    """What the recording holds, from its loudness and its transcript.
+
+    A silent recording need not be transcribed to know (``level.silent``).
+    """
+    if level.silent:
+        return Heard.SILENCE
+    if not any(word.conf >= SURE_CONFIDENCE for word in transcript.words):
+        return Heard.NOISE
+    return Heard.SPEECH

@@ -1,0 +1,56 @@
+"""Is there anyone speaking in a recording? Loudness measured on real generated audio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from speech import Heard, Transcript, Word, heard, loudness
+
+RATE = 8000
+
+
+def written(tmp_path: Path, samples: np.ndarray, rate: int = RATE) -> Path:
+    path = tmp_path / "recording.wav"
+    sf.write(path, samples.astype(np.int16), rate, subtype="PCM_16")
+    return path
+
+
+def words(*confidences: float) -> Transcript:
+    return Transcript("x", [Word("x", conf, 0.0, 0.5) for conf in confidences])
+
+
+def test_digital_silence_and_line_hiss_are_silent(tmp_path: Path) -> None:
+    for samples in (np.zeros(RATE * 5), np.random.default_rng(1).normal(0, 10, RATE * 5)):
+        level = loudness(written(tmp_path, samples))
+        assert level.silent and level.sound_s == 0.0
+        assert level.duration_s == pytest.approx(5.0)
+
+
+def test_a_click_is_still_silence_but_a_short_word_is_not(tmp_path: Path) -> None:
+    click = np.zeros(RATE * 3)
+    click[RATE : RATE + 80] = 20000  # 10 ms
+    assert loudness(written(tmp_path, click)).silent
+    word = np.zeros(RATE * 3)
+    t = np.arange(int(RATE * 0.4)) / RATE
+    word[RATE : RATE + len(t)] = 4000 * np.sin(2 * np.pi * 300 * t)  # "喂" (0.4 s)
+    assert not loudness(written(tmp_path, word)).silent
+
+
+def test_loudness_is_measured_at_the_files_own_rate(tmp_path: Path) -> None:
+    t = np.arange(16000 * 2) / 16000
+    level = loudness(written(tmp_path, 3000 * np.sin(2 * np.pi * 440 * t), rate=16000))
+    assert level.sound_s == pytest.approx(2.0, abs=0.05)
+    assert -24 < level.peak_dbfs < -20  # a sine of 3000/32768: -23.8 dBFS RMS
+
+
+def test_what_was_heard_needs_sound_and_one_sure_word(tmp_path: Path) -> None:
+    quiet = loudness(written(tmp_path, np.zeros(RATE)))
+    loud = loudness(written(tmp_path, np.random.default_rng(2).normal(0, 3000, RATE * 2)))
+    assert heard(quiet, words(1.0, 1.0)) == Heard.SILENCE  # whatever the recognizer guessed
+    assert heard(loud, words()) == Heard.NOISE
+    assert heard(loud, words(0.3, 0.5)) == Heard.NOISE
+    assert heard(loud, words(0.3, 0.95)) == Heard.SPEECH
