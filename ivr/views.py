@@ -291,9 +291,9 @@ def _nothing_recorded() -> bool:
 @bp.post("/recorded")
 @twilio_signed
 def recorded() -> Response:
-    """<Record>'s action: thank the caller. The case opens once the message is known to hold
-    speech (tasks.recordings), and its number is texted then; silence goes on the call-back
-    list instead, so no case number is promised aloud."""
+    """<Record>'s action: thank the caller. There is no case number to read yet: the case
+    opens once the message is known to hold speech (tasks.recordings), and its number is
+    texted then; silence or noise goes on the call-back list instead."""
     call = _call()
     voice = _voice(call)
     response = VoiceResponse()
@@ -301,7 +301,7 @@ def recorded() -> Response:
     if _nothing_recorded():
         if not hung_up:
             voice.say(response, "record_nothing_heard")
-            response.redirect("/ivr/menu?attempt=0", method="POST")
+            response.redirect("/ivr/menu", method="POST")
         return _twiml(response)
     intake.note_voicemail(_recording_sid(), call.call_sid if call else "", voice.locale)
     if not hung_up:
