@@ -65,10 +65,10 @@ def transcribe_recording(self: Task, recording_id: int) -> None:
     if downloaded is None:
         return
     try:
-        judged = _awaits_verdict(recording)
-        level = speech.loudness(downloaded.path) if judged else None
-        if level is not None and level.silent:
-            _no_speech(recording, CallBackReason.SILENCE, speech.Transcript(""))
+        level = speech.loudness(downloaded.path) if _awaits_verdict(recording) else None
+        by_sound = speech.heard_by_sound(level) if level is not None else None
+        if by_sound is not None:  # silence, steady noise: no need for the recognizer
+            _no_speech(recording, CallBackReason(by_sound.value), speech.Transcript(""))
             return
         locale = recording.locale or _case_of(recording).locale
         transcript = speech.current_recognizer().transcribe_file(downloaded.path, locale)

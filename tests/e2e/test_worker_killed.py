@@ -1,7 +1,7 @@
 """A worker process killed in the middle of a transcription: the message is not lost.
 
-The message is two minutes of noise: it holds no speech, so once transcribed it opens no case
-and goes on the call-back list, once.
+The message is two minutes of speech (a Korean recording, said over and over), so that Vosk is
+still decoding when the worker is killed, and the message opens its case once transcribed.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 from sqlalchemy import select
 
-from cases.models import CallBack, CallBackReason, Case, Recording, RecordingStatus
+from cases.models import Case, Recording, RecordingStatus
 from cases.recordings import queue_transcription
 from hotline import migrate
 from hotline.app import create_app
@@ -24,10 +25,11 @@ from hotline.config import Settings
 from hotline.db import db
 from tests.conftest import make_env
 from tests.e2e.conftest import BIN, KOREAN_CENTRE
+from tests.speech_data import load_korean_clips
 from tests.tasks.test_voicemail import noted_recording, wav_bytes
 from twilio_double.rest import TwilioRestDouble
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.speech]
 
 
 def children(pid: int) -> list[int]:
@@ -65,10 +67,11 @@ def test_killed_worker_process_is_replaced_and_the_message_transcribed_once(
     )
     try:
         wait_until(lambda: b" ready." in (tmp_path / "worker.log").read_bytes(), 60, "worker start")
-        # Two minutes of noise: long enough to be killed in the middle of decoding.
-        noise = np.random.default_rng(7).normal(0, 2000, 8000 * 120).clip(-32000, 32000)
+        # Two minutes of speech: long enough to be killed in the middle of decoding.
+        clip, _ = sf.read(load_korean_clips()[0].path_8k, dtype="int16")
+        speech = np.tile(clip, 8000 * 120 // len(clip) + 1)[: 8000 * 120]
         with app.app_context():
-            recording_id = noted_recording(rest, wav_bytes(noise))
+            recording_id = noted_recording(rest, wav_bytes(speech))
             assert queue_transcription(recording_id)
 
             def attempts() -> int:
@@ -92,10 +95,9 @@ def test_killed_worker_process_is_replaced_and_the_message_transcribed_once(
             assert recording is not None
             assert recording.status == RecordingStatus.TRANSCRIBED
             assert recording.attempts == 2
-            assert db.session.scalar(select(Case)) is None
-            [call_back] = db.session.scalars(select(CallBack)).all()
-            assert call_back.recording_id == recording_id
-            assert call_back.reason == CallBackReason.NOISE
+            case = db.session.scalar(select(Case))
+            assert case is not None
+            assert [event.kind for event in case.events].count("transcribed") == 1
             db.session.remove()
             db.engine.dispose()
     finally:

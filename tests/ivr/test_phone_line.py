@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
@@ -40,13 +41,15 @@ Poster = Callable[..., TestResponse]
 
 
 def speech_wav(seconds: float = 2.0) -> bytes:
-    """Sound as loud as a voice (-18 dBFS); the fake recognizer hears words in it."""
+    """Sound that rises and falls as a voice does; the fake recognizer hears words in it."""
+    t = np.arange(int(8000 * seconds)) / 8000
+    samples = 4000 * np.sin(2 * np.pi * 300 * t) * np.abs(np.sin(2 * np.pi * 2 * t))
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(8000)
-        out.writeframes(b"\x00\x10\x00\xf0" * int(4000 * seconds))
+        out.writeframes(samples.astype("<i2").tobytes())
     return buffer.getvalue()
 
 

@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 
 from speech import Heard, Transcript, Word, heard, loudness
+from tests.speech_data import load_korean_clips
 
 RATE = 8000
 
@@ -47,10 +48,30 @@ def test_loudness_is_measured_at_the_files_own_rate(tmp_path: Path) -> None:
     assert -24 < level.peak_dbfs < -20  # a sine of 3000/32768: -23.8 dBFS RMS
 
 
-def test_what_was_heard_needs_sound_and_one_sure_word(tmp_path: Path) -> None:
+def test_steady_noise_is_told_from_sound_that_rises_and_falls(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    steady = loudness(written(tmp_path, rng.normal(0, 3000, RATE * 4)))
+    assert not steady.silent and steady.steady and steady.spread_db < 2
+    t = np.arange(RATE * 4) / RATE
+    syllables = rng.normal(0, 3000, len(t)) * np.abs(np.sin(2 * np.pi * 2 * t))
+    varying = loudness(written(tmp_path, syllables))
+    assert not varying.silent and not varying.steady and varying.spread_db > 10
+
+
+@pytest.mark.speech
+def test_real_speech_rises_and_falls() -> None:
+    for clip in load_korean_clips()[:3]:
+        level = loudness(clip.path_8k)
+        assert not level.silent and not level.steady, (clip.name, level)
+
+
+def test_what_was_heard_needs_varying_sound_and_one_sure_word(tmp_path: Path) -> None:
     quiet = loudness(written(tmp_path, np.zeros(RATE)))
-    loud = loudness(written(tmp_path, np.random.default_rng(2).normal(0, 3000, RATE * 2)))
+    steady = loudness(written(tmp_path, np.random.default_rng(2).normal(0, 3000, RATE * 2)))
+    t = np.arange(RATE * 2) / RATE
+    voice = loudness(written(tmp_path, 4000 * np.sin(2 * np.pi * 300 * t) * np.sin(np.pi * 3 * t)))
     assert heard(quiet, words(1.0, 1.0)) == Heard.SILENCE  # whatever the recognizer guessed
-    assert heard(loud, words()) == Heard.NOISE
-    assert heard(loud, words(0.3, 0.5)) == Heard.NOISE
-    assert heard(loud, words(0.3, 0.95)) == Heard.SPEECH
+    assert heard(steady, words(0.84)) == Heard.NOISE
+    assert heard(voice, words()) == Heard.NOISE
+    assert heard(voice, words(0.3, 0.5)) == Heard.NOISE
+    assert heard(voice, words(0.3, 0.95)) == Heard.SPEECH

@@ -1,8 +1,8 @@
 """A message with no speech in it opens no case: it goes on the call-back list.
 
-The audio is real, generated here (silence, noise); the recognizer is the unit tests' fake,
-told what it "hears" in the noise. Its default answer is confident words, so a test that
-leaves it alone shows that the loudness alone found the silence.
+The audio is real, generated here (silence, steady noise, sound that rises and falls); the
+recognizer is the unit tests' fake, told what it "hears". Its default answer is confident
+words, so a test that leaves it alone shows that the loudness alone decided.
 """
 
 from __future__ import annotations
@@ -55,9 +55,17 @@ def silence(seconds: float = 10.0) -> bytes:
 
 
 def noise(seconds: float = 4.0) -> bytes:
-    """A television or traffic, loud as a voice but with nothing said."""
+    """A fan or a hum of the line: loud as a voice, steady, nothing said."""
     rng = np.random.default_rng(1)
     return wav(rng.normal(0, 3000, int(seconds * RATE)).clip(-32000, 32000))
+
+
+def babble(seconds: float = 4.0) -> bytes:
+    """Sound that rises and falls like a voice (a television in the next room): only the
+    recognizer can tell whether anything was said."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    rng = np.random.default_rng(2)
+    return wav(rng.normal(0, 3000, len(t)) * np.abs(np.sin(2 * np.pi * 2 * t)))
 
 
 def add_resident(phone: str = RESIDENT) -> None:
@@ -113,25 +121,48 @@ def test_silence_from_an_unknown_number_is_a_call_back_but_not_urgent(
         assert count(Case) == 0 and count(OutboundMessage) == 0
 
 
+def test_steady_noise_is_a_call_back_whatever_a_recognizer_makes_of_it(
+    app: Flask, rest: TwilioRestDouble, fake_recognizer: FakeRecognizer
+) -> None:
+    fake_recognizer.reply = transcript_of("A", conf=0.84)  # Vosk's Korean model, on white noise
+    with app.app_context():
+        add_resident()
+        transcribe(left_message(rest, noise()))
+        [call_back] = db.session.scalars(select(CallBack)).all()
+        assert call_back.reason == CallBackReason.NOISE and call_back.urgent
+        assert count(Case) == 0 and count(OutboundMessage) == 0
+        assert fake_recognizer.heard == []
+
+
 @pytest.mark.parametrize(
     "heard",
     [transcript_of(""), transcript_of("嗯 啊", conf=0.3)],
     ids=["no-words", "only-guesses"],
 )
-def test_noise_without_a_word_heard_for_sure_is_a_call_back(
+def test_sound_without_a_word_heard_for_sure_is_a_call_back(
     app: Flask, rest: TwilioRestDouble, fake_recognizer: FakeRecognizer, heard: Transcript
 ) -> None:
     fake_recognizer.reply = heard
     with app.app_context():
-        add_resident()
-        recording_id = left_message(rest, noise())
+        recording_id = left_message(rest, babble(), phone=STRANGER)
         transcribe(recording_id)
         [call_back] = db.session.scalars(select(CallBack)).all()
-        assert call_back.reason == CallBackReason.NOISE and call_back.urgent
+        assert call_back.reason == CallBackReason.NOISE and not call_back.urgent
         assert count(Case) == 0 and count(OutboundMessage) == 0
         assert len(fake_recognizer.heard) == 1
         transcribe(recording_id)  # a redelivered task changes nothing
-        assert count(CallBack) == 1
+        assert count(CallBack) == 1 and len(fake_recognizer.heard) == 1
+
+
+def test_the_same_sound_with_words_heard_for_sure_opens_a_case(
+    app: Flask, rest: TwilioRestDouble, fake_recognizer: FakeRecognizer
+) -> None:
+    fake_recognizer.reply = transcript_of("楼道 的 灯 坏 了", conf=0.9)
+    with app.app_context():
+        transcribe(left_message(rest, babble()))
+        [case] = db.session.scalars(select(Case)).all()
+        assert case.transcript == "楼道 的 灯 坏 了" and count(CallBack) == 0
+        assert db.session.scalar(select(OutboundMessage.purpose)) == "case_number"
 
 
 def test_noise_whose_case_opened_while_it_was_late_fills_in_that_case(
