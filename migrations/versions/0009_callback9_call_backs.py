@@ -1,7 +1,7 @@
 """call backs: a voicemail opens its case only once it is known to hold speech
 
-Revision ID: 0008_call_backs
-Revises: 0007
+Revision ID: 0009_call_backs
+Revises: 0008
 Create Date: 2026-12-01 10:34:30
 
 A voicemail's recording is noted before any case exists (recordings.case_id may be NULL until
@@ -16,8 +16,8 @@ from alembic import op
 
 import hotline.db
 
-revision: str = '0008_call_backs'
-down_revision: str | None = '0007'
+revision: str = '0009_call_backs'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
