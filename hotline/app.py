@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 import cases
@@ -16,18 +19,21 @@ import speech
 from accounts.logins import login_manager
 from accounts.sessions import DatabaseSessionInterface
 from cases.api import bp as api_bp
-from hotline import redaction, telephony
+from hotline import redaction, spool, telephony
 from hotline.celery_app import celery_init_app
 from hotline.config import Settings
-from hotline.db import db
+from hotline.db import db, describe
 from hotline.instance_secret import instance_secret
-from hotline.settings import EXTENSION_KEY
+from hotline.settings import EXTENSION_KEY, current_settings
 from ivr.survey import bp as survey_bp
 from ivr.views import bp as ivr_bp
 from sms.views import bp as sms_bp
 from workspace import admin, callbacks, case_page, dashboard, inbox, ledger, login, residents
 from workspace.views import bp as workspace_bp
 from workspace.views import init_app as init_workspace
+
+log = logging.getLogger(__name__)
+DB_CONNECT_TIMEOUT_S = 5
 
 
 def create_app(
@@ -43,7 +49,7 @@ def create_app(
     app.config.update(
         SECRET_KEY=settings.secret_key or _instance_secret_key(settings.data_dir),
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
         MAX_CONTENT_LENGTH=1024 * 1024,  # webhooks are small; refuse anything huge
     )
     app.config.update(
@@ -61,6 +67,16 @@ def create_app(
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(HTTPException, json_error)
     return app
+
+
+def _engine_options(database_url: str) -> dict[str, Any]:
+    """Connections checked before use; a database host that does not answer fails within
+    DB_CONNECT_TIMEOUT_S, so that the phone line answers without it (ivr.degraded) before
+    Twilio gives up on the webhook at 15 s."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if database_url.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": DB_CONNECT_TIMEOUT_S}
+    return options
 
 
 def _instance_secret_key(data_dir: Path) -> str:
@@ -96,8 +112,16 @@ def _allow_large_uploads() -> None:
 
 
 def healthz() -> ResponseReturnValue:
-    db.session.execute(text("SELECT 1"))
-    return {"status": "ok"}
+    """200 while this web process answers; "degraded" while the database does not (the phone
+    line still answers then: a load balancer must keep sending it calls), with the number of
+    webhooks waiting in this machine's spool."""
+    spooled = len(spool.waiting(current_settings().data_dir))
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        log.warning("/healthz: the database does not answer: %s", describe(error))
+        return {"status": "degraded", "database": "unreachable", "spooled": spooled}
+    return {"status": "ok", "database": "ok", "spooled": spooled}
 
 
 def json_error(error: HTTPException) -> ResponseReturnValue:

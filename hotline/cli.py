@@ -24,7 +24,7 @@ from cases.api_tokens import create_token
 from cases.recordings import queue_transcription, start_over
 from cases.residents_import import COLUMNS, import_residents
 from cases.services import case_by_number
-from hotline import migrate
+from hotline import migrate, spool
 from hotline.app import create_app
 from hotline.config import Settings
 from hotline.db import db
@@ -385,6 +385,32 @@ def retranscribe(case_number: str) -> None:
         f"case {case_number}: "
         + ("queued for transcription" if queued else "will be retried by beat")
     )
+
+
+@main.group("spool")
+def spool_commands() -> None:
+    """Webhooks kept on this machine while the database did not answer."""
+
+
+@spool_commands.command("replay")
+def spool_replay() -> None:
+    """Store what this machine's spool holds (`hotline web` does it every 15 s on its own).
+
+    Exit status 1 if some webhooks still wait for the database or were set aside."""
+    settings = Settings.from_env()
+    app = create_app(settings)  # no app context around it: each webhook gets its own
+    try:
+        result = spool.replay(app)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+    folder = spool.spool_dir(settings.data_dir)
+    click.echo(
+        f"stored {result.stored}, waiting for the database {result.waiting}, "
+        f"set aside {result.set_aside} (in {folder / spool.SET_ASIDE})"
+    )
+    if result.waiting or result.set_aside:
+        raise SystemExit(1)
 
 
 main.add_command(speech_group, "speech")

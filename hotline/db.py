@@ -9,6 +9,8 @@ from typing import Any
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import CursorResult, DateTime, Enum, MetaData, Update, event
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -82,3 +84,20 @@ def moved_one_row(statement: Update) -> bool:
     result = db.session.execute(statement)
     assert isinstance(result, CursorResult)  # an UPDATE without RETURNING
     return result.rowcount == 1
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether a database error means the database cannot be used just now (down, cut off,
+    locked, out of connections), so the same work may succeed later, rather than that the
+    statement itself was wrong."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError | PoolTimeout)
+
+
+def describe(error: BaseException) -> str:
+    """What the database said, for a log line: its first line, without the statement and its
+    parameters, which may hold phone numbers."""
+    said = getattr(error, "orig", None) or error
+    lines = str(said).strip().splitlines()
+    return f"{type(said).__name__}: {lines[0] if lines else ''}"

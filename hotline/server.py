@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from hotline import spool
 from hotline.app import create_app
 
 
@@ -22,7 +23,10 @@ class HotlineServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        return create_app()
+        """Runs in each web process: the app, and the replayer of this machine's spool."""
+        app = create_app()
+        spool.start_replayer(app)
+        return app
 
 
 def serve(host: str, port: int, workers: int, threads: int) -> None:

@@ -17,6 +17,7 @@ import re
 
 from flask import Blueprint, Response, abort, request
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.voice_response import VoiceResponse
 
 from cases.models import CaseStatus, Recording
@@ -24,6 +25,7 @@ from cases.recordings import note_recording_status, queue_transcription
 from hotline.db import db
 from hotline.settings import current_settings
 from hotline.twilio_signature import twilio_signed
+from ivr import degraded
 from ivr.voice import Voice
 from outreach import dispatcher
 from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, SurveyResponse
@@ -39,6 +41,9 @@ COMMENT_MAX_S = 120
 COMMENT_SILENCE_TIMEOUT_S = 10
 RECORDING_SID = re.compile(r"^RE[0-9a-fA-F]{32}$")
 LIVE = (FollowUpStatus.PLACING, FollowUpStatus.AWAITING)  # PLACING: SID not yet stored
+# What the resident told us, kept in the spool while the database does not answer.
+KEPT = frozenset({"survey.comment", "survey.comment_status", "survey.status"})
+CALLBACKS = frozenset({"survey.comment_status", "survey.status"})  # heard by no one
 
 
 def _twiml(response: VoiceResponse) -> Response:
@@ -187,6 +192,12 @@ def answer(follow_up_id: int) -> Response:
     db.session.commit()
     if digits != "3":
         return _goodbye(voice, "survey_thanks")
+    return _ask_for_comment(voice, follow_up_id)
+
+
+def _ask_for_comment(voice: Voice, follow_up_id: int) -> Response:
+    """After a 3: sorry, and what is still wrong, if they like."""
+    response = VoiceResponse()
     voice.say(response, "survey_sorry")
     voice.say(response, "survey_comment_intro")
     _add_comment_record(response, follow_up_id)
@@ -274,3 +285,26 @@ def status(follow_up_id: int) -> Response:
         request.form.get("AnsweredBy", ""),
     )
     return Response(status=204)
+
+
+@bp.errorhandler(SQLAlchemyError)
+def without_database(error: SQLAlchemyError) -> Response:
+    """The database does not answer: the resident is still answered (in the default language:
+    we cannot look them up), and their key and comment are kept until it does."""
+    endpoint = request.endpoint or ""
+    digits = request.form.get("Digits", "").strip()
+    answered = endpoint == "survey.answer" and digits in KEYPAD_ANSWERS
+    kept = degraded.set_aside(error, keep=endpoint in KEPT or answered)
+    if endpoint in CALLBACKS:
+        return Response(status=204 if kept else 503)
+    voice = degraded.default_voice()
+    if endpoint == "survey.comment":
+        if digits == "hangup":
+            return _twiml(VoiceResponse())
+        return _goodbye(voice, "survey_comment_thanks")
+    if not answered:  # the question cannot be read out without the case: call again later
+        return _goodbye(voice, "survey_call_again")
+    if digits != "3":
+        return _goodbye(voice, "survey_thanks")
+    # "Your case has been reopened" is true once the kept answer is stored.
+    return _ask_for_comment(voice, int((request.view_args or {})["follow_up_id"]))

@@ -5,7 +5,7 @@ Twilio's credentials unset or rejected, Twilio told to call a local address, or 
 cannot be read. Everything else is a warning: the line works without it, but less well (no
 on-duty number to alert, no speech model for the default language, so messages stay
 untranscribed recordings, no administrator to text about overdue cases, a public URL that
-does not answer from here).
+does not answer from here, webhooks kept while the database was down that it then refused).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import requests
 from sqlalchemy.exc import SQLAlchemyError
 
 from accounts.directory import supervisors
+from hotline import spool
 from hotline.config import Settings
 from hotline.db import db
 from hotline.i18n import FALLBACK, Message, staff_message
@@ -122,6 +123,16 @@ def _admin_phone(settings: Settings) -> list[Finding]:
     return [] if texted else [Finding("no_admin_phone", Severity.WARNING)]
 
 
+def _spool_set_aside(settings: Settings) -> list[Finding]:
+    """Webhooks kept while the database was down that the hotline then refused: each may be a
+    resident's message, and nothing retries them until someone moves them back."""
+    found = spool.set_aside_files(settings.data_dir)
+    if not found:
+        return []
+    words = {"count": len(found), "folder": str(found[0].parent)}
+    return [Finding("spool_set_aside", Severity.WARNING, words)]
+
+
 def _reason(error: requests.RequestException) -> Message:
     if isinstance(error, requests.HTTPError) and error.response is not None:
         return Message("setup.reason.http", {"status": error.response.status_code})
@@ -164,6 +175,7 @@ OFFLINE: tuple[Check, ...] = (
     _on_duty,
     _speech_model,
     _admin_phone,
+    _spool_set_aside,
 )
 # Ask Twilio, and fetch our own public URL: a few seconds at most, each.
 NETWORK: tuple[Check, ...] = (twilio_credentials, public_url_answers)

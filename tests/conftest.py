@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -267,6 +268,43 @@ def app(env: dict[str, str]) -> Iterator[Flask]:
     """The hotline on this test's database."""
     with hotline_app(env) as app:
         yield app
+
+
+def closed_port() -> int:
+    """A local TCP port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def unreachable_database_url(database_url: str, tmp_path: Path) -> str:
+    """A URL of the same backend where no database answers: a real refused connection, not a
+    mock. SQLite: a file in a folder that does not exist; PostgreSQL: a closed port."""
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'no-such-folder' / 'hotline.db'}"
+    return f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/hotline"
+
+
+@pytest.fixture
+def down_app(app: Flask, env: dict[str, str], database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The hotline of `app` (same data directory, same Twilio) while its database is down;
+    tasks still run in `app`, the worker of the hotline whose database is back."""
+    url = unreachable_database_url(database_url, tmp_path)
+    with hotline_app({**env, "HOTLINE_DATABASE_URL": url}) as down:
+        app.extensions["celery"].set_current()  # else the newest app's Celery runs the tasks
+        yield down
+
+
+class DatabaseGoesDown:
+    """WSGI: the webhooks whose path `is_down(path)` reach `down` (no database), others `up`."""
+
+    def __init__(self, up: Flask, down: Flask, is_down: Callable[[str], bool]) -> None:
+        self.up, self.down, self.is_down = up, down, is_down
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        app = self.down if self.is_down(environ["PATH_INFO"]) else self.up
+        return app.wsgi_app(environ, start_response)
 
 
 @pytest.fixture

@@ -14,11 +14,19 @@ from flask import Flask
 from werkzeug.test import TestResponse
 
 from cases.models import Case, CaseStatus, RecordingPurpose, RecordingStatus, Satisfaction
+from hotline import spool
 from hotline.db import db
 from outreach.models import FollowUpKind, FollowUpStatus, OutboundStatus, SurveyResponse
 from tasks.escalation import escalate_overdue_cases
 from tasks.recordings import requeue_stalled_recordings
-from tests.conftest import HOTLINE_NUMBER, PUBLIC_URL
+from tests.conftest import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    HOTLINE_NUMBER,
+    PUBLIC_URL,
+    DatabaseGoesDown,
+    sign,
+)
 from tests.outreach.conftest import (
     ASSIGNEE_PHONE,
     BOSS_PHONE,
@@ -40,6 +48,7 @@ from tests.speech.fakes import FakeRecognizer
 from twilio_double.rest import TwilioRestDouble
 from twilio_double.script import Press, Silence, Speak
 from twilio_double.simulator import CallSimulator
+from twilio_double.transport import WsgiTransport
 
 Poster = Callable[..., TestResponse]
 
@@ -340,3 +349,55 @@ def test_an_sms_reply_through_record_answer_closes_the_survey_text_and_the_case(
         clock.advance(days=2)
         beat.run()
         assert events(case.id, "visit_task") == []  # answered: nobody needs to visit
+
+
+def test_an_answer_and_a_comment_given_while_the_database_is_down_are_stored_once_it_is_back(
+    app: Flask,
+    down_app: Flask,
+    rest: TwilioRestDouble,
+    beat: Beat,
+    clock: Clock,
+    fake_recognizer: FakeRecognizer,
+) -> None:
+    """The database goes down after the question was asked: the resident's 3 and what they
+    said after it are kept in the spool, and stored by the same webhooks when it is back."""
+    fake_recognizer.reply = "灯还是不亮"
+    after_the_question = ("/answer", "/comment", "/comment-status", "/status")
+    goes_down = DatabaseGoesDown(app, down_app, lambda path: path.endswith(after_the_question))
+    phone = CallSimulator(
+        WsgiTransport(goes_down),
+        public_base_url=PUBLIC_URL,
+        account_sid=ACCOUNT_SID,
+        auth_token=AUTH_TOKEN,
+        rest=rest,
+    )
+    with app.app_context():
+        case = resolved_case(clock)
+        result = phone.answer(survey_call(rest, beat, clock), [Press("3"), Speak(speech_wav())])
+        assert result.application_error is None
+        assert "您的意见已经记下" in result.said[-1]
+        assert case.status == CaseStatus.RESOLVED  # nothing stored yet
+
+        assert spool.replay(app) == spool.Replay(stored=4)  # 3, the comment twice, the call's end
+        beat.work()
+        db.session.refresh(case)
+        assert case.status == CaseStatus.REOPENED
+        assert case.satisfaction == Satisfaction.NOT_SATISFIED
+        [follow_up] = [f for f in follow_ups(case.id) if f.kind == FollowUpKind.SURVEY_CALL]
+        assert (follow_up.status, follow_up.outcome) == (FollowUpStatus.DONE, "answered")
+        [comment] = events(case.id, "survey_comment")
+        assert comment.detail["transcript"] == "灯还是不亮"
+
+
+def test_a_survey_call_answered_while_the_database_is_down_says_it_will_call_again(
+    down_app: Flask,
+) -> None:
+    params = {"CallSid": "CA" + "6" * 32, "To": RESIDENT_PHONE, "From": HOTLINE_NUMBER}
+    for path in ("/ivr/survey/1", "/ivr/survey/1/silence", "/ivr/survey/1/answer"):
+        signature = sign(PUBLIC_URL + path, params)
+        response = down_app.test_client().post(
+            path, data=params, headers={"X-Twilio-Signature": signature}
+        )
+        assert response.status_code == 200
+        assert "我们换个时间再给您打电话" in response.get_data(as_text=True)
+    assert spool.waiting(down_app.extensions["hotline.settings"].data_dir) == []

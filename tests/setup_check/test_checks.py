@@ -316,6 +316,21 @@ def test_a_public_url_that_does_not_answer_is_a_warning(
     assert f"address {public.url} (it answered HTTP 503)" in failing.stdout
 
 
+def test_webhooks_set_aside_from_the_spool_are_a_warning_saying_where_they_are(
+    tmp_path: Path, database_url: str, admin_with_phone: None, speech_model: str
+) -> None:
+    env = local_line(tmp_path, database_url, VOSK_MODEL_PATH_ZH_CN=speech_model)
+    set_aside = Path(env["HOTLINE_DATA_DIR"]) / "spool" / "set-aside"
+    set_aside.mkdir(parents=True)
+    for name in ("1-1-a.json", "2-1-b.json"):
+        (set_aside / name).write_text("{}")
+    result = check(env, "--offline")
+    assert result.exit_code == 0, result.output
+    [warning] = [line for line in lines(result) if "set aside" in line]
+    assert warning.startswith("[Warning] 2 messages from Twilio (recordings, emergency keys")
+    assert f"set aside in {set_aside}." in warning and "hotline spool replay" in warning
+
+
 def test_a_database_that_cannot_be_read_blocks_calls(tmp_path: Path) -> None:
     empty = tmp_path / "never-migrated.db"
     env = local_line(tmp_path, f"sqlite:///{empty}", HOTLINE_PUBLIC_URL=CLOSED)
