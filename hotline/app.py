@@ -34,6 +34,7 @@ from workspace.views import init_app as init_workspace
 
 log = logging.getLogger(__name__)
 DB_CONNECT_TIMEOUT_S = 5
+DB_SILENT_HOST_MS = 5000
 
 
 def create_app(
@@ -70,12 +71,17 @@ def create_app(
 
 
 def _engine_options(database_url: str) -> dict[str, Any]:
-    """Connections checked before use; a database host that does not answer fails within
-    DB_CONNECT_TIMEOUT_S, so that the phone line answers without it (ivr.degraded) before
-    Twilio gives up on the webhook at 15 s."""
+    """Connections checked before use. A PostgreSQL host that does not answer fails within
+    seconds, not the kernel's minutes, so that the phone line answers without it
+    (ivr.degraded) before Twilio gives up on the webhook at 15 s: a new connection within
+    DB_CONNECT_TIMEOUT_S, one whose host vanished (no reply, not even a TCP acknowledgement)
+    within DB_SILENT_HOST_MS."""
     options: dict[str, Any] = {"pool_pre_ping": True}
     if database_url.startswith("postgresql"):
-        options["connect_args"] = {"connect_timeout": DB_CONNECT_TIMEOUT_S}
+        options["connect_args"] = {
+            "connect_timeout": DB_CONNECT_TIMEOUT_S,
+            "tcp_user_timeout": DB_SILENT_HOST_MS,
+        }
     return options
 
 
