@@ -1,18 +1,20 @@
 """Webhooks the database could not take, kept on this machine's disk until it can.
 
-While the database does not answer, the phone line still answers Twilio (ivr.degraded), and
-what Twilio told it that must not be lost (a recording, the emergency key, a survey answer) is
-kept here: one file per webhook in `$HOTLINE_DATA_DIR/spool/`, its path and form fields as
-JSON. Each is written under a temporary name, fsynced, renamed and its directory fsynced, so a
-file holds a whole webhook or does not exist, and web processes never share a file.
+While the database does not answer, the phone line still answers Twilio (ivr.degraded), and so
+does the text line (sms.degraded); what Twilio told them that must not be lost (a recording,
+the emergency key, a survey answer, a resident's text) is kept here (`on_database_error`): one
+file per webhook in `$HOTLINE_DATA_DIR/spool/`, its path and form fields as JSON. Each is
+written under a temporary name, fsynced, renamed and its directory fsynced, so a file holds a
+whole webhook or does not exist, and web processes never share a file.
 
 `replay` sends each file, oldest first, through the app again as Twilio's request would go
-(signed with the carrier's token), so the webhook's own code stores it; what was stored is
-deleted. Every webhook kept here is idempotent (a RecordingSid is stored once, a call has one
-emergency case, a survey one answer), so a file replayed twice, after a crash between storing
-and deleting it, adds nothing. While the database does not answer the pass stops and the files
-wait; a file that cannot be read, or that the app refuses, is moved to `spool/set-aside/` and
-logged, and never blocks the rest.
+(signed with the carrier's token), so the webhook's own code stores it, knowing when it first
+came (`received_at`); what was stored is deleted. Every webhook kept here is idempotent (a
+RecordingSid is stored once, a call has one emergency case, a survey one answer, a MessageSid
+one text), so a file replayed twice, after a crash between storing and deleting it, adds
+nothing. While the database does not answer the pass stops and the files wait; a file that
+cannot be read, or that the app refuses, is moved to `spool/set-aside/` and logged, and never
+blocks the rest.
 
 Each web process replays its machine's spool every REPLAY_EVERY_S in a background thread
 (`start_replayer`, called by `hotline web` and `hotline run`), one process at a time (a lock
@@ -41,14 +43,17 @@ from twilio.request_validator import RequestValidator
 from werkzeug.test import EnvironBuilder
 
 from hotline.config import Settings
-from hotline.db import describe, unreachable
+from hotline.db import db, describe, unreachable
 from hotline.settings import EXTENSION_KEY as SETTINGS_KEY
 from hotline.settings import current_settings
 from hotline.telephony import current_telephony
 
 log = logging.getLogger(__name__)
 REPLAY_EVERY_S = 15
-REPLAYING = "hotline.spool.replaying"  # in a replayed request's WSGI environ; no header sets it
+# In a replayed request's WSGI environ (no header sets them): that it is one, and when the
+# webhook first came.
+REPLAYING = "hotline.spool.replaying"
+RECEIVED_AT = "hotline.spool.received_at"
 SUFFIX = ".json"
 SET_ASIDE = "set-aside"
 
@@ -88,6 +93,16 @@ def spool_dir(data_dir: Path) -> Path:
 def replaying() -> bool:
     """Whether the current request is a replay from the spool (never a request from outside)."""
     return bool(request.environ.get(REPLAYING))
+
+
+def received_at() -> datetime | None:
+    """When the replayed request first came (None for a live request, or an old file)."""
+    kept = request.environ.get(RECEIVED_AT) if replaying() else None
+    try:
+        moment = datetime.fromisoformat(kept) if kept else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
 
 
 # ------------------------------------------------------------------ keeping
@@ -133,6 +148,35 @@ def set_aside_files(data_dir: Path) -> list[Path]:
     """The kept webhooks the hotline could not store, for whoever runs it to look at."""
     folder = spool_dir(data_dir) / SET_ASIDE
     return sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []
+
+
+# ------------------------------------------------------------------ a webhook's database error
+def on_database_error(error: SQLAlchemyError, must_keep: bool) -> bool:
+    """What a webhook does first on a database error: keep the request in the spool if its news
+    must not be lost. False if it had to be kept and could not be.
+
+    A replay from the spool meets the error again instead: the replay decides whether to wait
+    for the database or set the file aside."""
+    if replaying():
+        raise error
+    _roll_back()
+    level = logging.WARNING if unreachable(error) else logging.ERROR
+    log.log(level, "%s answered without the database: %s", request.path, describe(error))
+    if not must_keep:
+        return True
+    try:
+        keep(current_settings().data_dir, Webhook.of_request())
+    except OSError:
+        log.exception("could not keep %s in the spool: what it said is lost", request.path)
+        return False
+    return True
+
+
+def _roll_back() -> None:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:  # the connection is gone; the session is discarded at teardown
+        log.debug("rollback after a database error failed too", exc_info=True)
 
 
 # ------------------------------------------------------------------ replaying
@@ -214,7 +258,7 @@ def _dispatch(app: Flask, webhook: Webhook) -> int:
         method="POST",
         data=webhook.form,
         headers=[("X-Twilio-Signature", _signature(app, webhook))],
-        environ_overrides={REPLAYING: True},
+        environ_overrides={REPLAYING: True, RECEIVED_AT: webhook.received_at},
     )
     try:
         with app.request_context(builder.get_environ()):

@@ -17,7 +17,6 @@ so they hear the default language (HOTLINE_DEFAULT_LOCALE):
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from flask import Response, request
@@ -25,12 +24,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.voice_response import VoiceResponse
 
 from hotline import spool
-from hotline.db import db, describe, unreachable
 from hotline.settings import current_settings
 from ivr import twiml
 from ivr.voice import Voice
-
-log = logging.getLogger(__name__)
 
 
 def default_voice() -> Voice:
@@ -38,37 +34,9 @@ def default_voice() -> Voice:
     return Voice(settings, settings.default_locale)
 
 
-def set_aside(error: SQLAlchemyError, keep: bool) -> bool:
-    """What a webhook does first on a database error: keep the request in the spool if its news
-    must not be lost. False if it had to be kept and could not be.
-
-    A replay from the spool meets the error again instead: the replay decides whether to wait
-    for the database or set the file aside."""
-    if spool.replaying():
-        raise error
-    _roll_back()
-    level = logging.WARNING if unreachable(error) else logging.ERROR
-    log.log(level, "%s answered without the database: %s", request.path, describe(error))
-    if not keep:
-        return True
-    try:
-        spool.keep(current_settings().data_dir, spool.Webhook.of_request())
-    except OSError:
-        log.exception("could not keep %s in the spool: what it said is lost", request.path)
-        return False
-    return True
-
-
-def _roll_back() -> None:
-    try:
-        db.session.rollback()
-    except SQLAlchemyError:  # the connection is gone; the session is discarded at teardown
-        log.debug("rollback after a database error failed too", exc_info=True)
-
-
 def answer(error: SQLAlchemyError) -> Response:
     """The phone line's error handler for database errors (registered by ivr.views)."""
-    kept = set_aside(error, keep=_worth_keeping(request.endpoint or ""))
+    kept = spool.on_database_error(error, must_keep=_worth_keeping(request.endpoint or ""))
     if request.endpoint == "ivr.recording_status":
         return Response(status=204 if kept else 503)  # no caller hears this one
     answer_for = _ANSWERS.get(request.endpoint or "", short_menu)

@@ -22,6 +22,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from cases.models import CaseStatus, Recording
 from cases.recordings import note_recording_status, queue_transcription
+from hotline import spool
 from hotline.db import db
 from hotline.settings import current_settings
 from hotline.twilio_signature import twilio_signed
@@ -294,7 +295,7 @@ def without_database(error: SQLAlchemyError) -> Response:
     endpoint = request.endpoint or ""
     digits = request.form.get("Digits", "").strip()
     answered = endpoint == "survey.answer" and digits in KEYPAD_ANSWERS
-    kept = degraded.set_aside(error, keep=endpoint in KEPT or answered)
+    kept = spool.on_database_error(error, must_keep=endpoint in KEPT or answered)
     if endpoint in CALLBACKS:
         return Response(status=204 if kept else 503)
     voice = degraded.default_voice()

@@ -62,6 +62,9 @@ class IncomingText:
     to_phone: str
     body: str
     received_chars: int  # the length Twilio sent, before cutting
+    # When it came, if it was kept in the spool while the database did not answer (else None):
+    # it is handled as of then, and answered by a queued text (sms.inbound).
+    spooled_at: datetime | None = None
 
 
 @dataclass
@@ -294,9 +297,9 @@ def _continuing_case(context: Context) -> Case | None:
     )
 
 
-def _triage_locale(context: Context, text: str) -> str:
+def triage_locale(text: str, reply_locale: str) -> str:
     """The lexicon of the script the text is written in; the reply language otherwise."""
-    return script_locale(text) or ("en-US" if is_latin(text) else context.locale)
+    return script_locale(text) or ("en-US" if is_latin(text) else reply_locale)
 
 
 def _emergency_reply_key() -> str:
@@ -315,7 +318,7 @@ def _open_case(context: Context) -> Handled:
             phone=context.text.from_phone,
             resident=context.resident,
             text=text,
-            triage_locale=_triage_locale(context, text),
+            triage_locale=triage_locale(text, context.locale),
             opened_at=context.moment,
             detail={"message_sid": context.text.message_sid},
         )
@@ -328,7 +331,7 @@ def _add_to_case(context: Context, case: Case) -> Handled:
     """More words for the case: appended to its transcript; triage may only sharpen."""
     case.transcript = f"{case.transcript}\n{context.text.body}".strip()
     case.machine_transcript = f"{case.machine_transcript}\n{context.text.body}".strip()
-    locale = _triage_locale(context, case.machine_transcript)
+    locale = triage_locale(case.machine_transcript, context.locale)
     triaged = apply_triage(case, case.machine_transcript, locale)
     if triaged.changes:
         add_event(case, EventKind.TRIAGE_CHANGED, **triaged.changes, matched=list(triaged.matched))

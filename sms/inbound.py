@@ -4,6 +4,11 @@ The InboundMessage row is inserted first and flushed: its unique MessageSid make
 the same webhook (Twilio retries; two requests may race) fail right there, before anything is
 done. The replay is answered with the reply the first one got, if there was one, and does
 nothing else. Everything a text does is committed together with its row, or not at all.
+
+A text kept in the spool while the database did not answer (sms.degraded told the resident it
+came) is handled here the same way once the spool replays it, as of the moment it came; the
+reply it would have had in TwiML, which no one reads on a replay, is queued as a text in the
+same transaction instead, so it goes once however often the file is replayed.
 """
 
 from __future__ import annotations
@@ -22,8 +27,8 @@ from hotline.i18n import supported_locale
 from hotline.redaction import mask_phone
 from hotline.settings import current_settings
 from outreach.models import InboundMessage
-from outreach.outbox import opted_out
-from sms.handlers import Context, Handled, IncomingText, handle
+from outreach.outbox import opted_out, queue_sms
+from sms.handlers import KEYWORD_HANDLERS, Context, Handled, IncomingText, handle
 from sms.reading import Intent, Reading, read, script_locale
 
 log = logging.getLogger(__name__)
@@ -31,12 +36,12 @@ ATTEMPTS = 3  # a conflict means another request committed first; the next attem
 
 
 def receive(text: IncomingText) -> str | None:
-    """Handle one text; returns the reply to send back, or None to send nothing."""
+    """Handle one text; returns the reply to send back in TwiML, or None to send nothing."""
     for _ in range(ATTEMPTS):
         earlier = _stored(text.message_sid)
         if earlier is not None:
             log.info("text %s received again: not handled twice", text.message_sid)
-            return _earlier_reply(earlier)
+            return None if text.spooled_at else _earlier_reply(earlier)
         try:
             handled = _handle(text)
             db.session.commit()
@@ -48,7 +53,7 @@ def receive(text: IncomingText) -> str | None:
         log.info(
             "text %s from %s: %s", text.message_sid, mask_phone(text.from_phone), handled.outcome
         )
-        return handled.reply
+        return None if text.spooled_at else handled.reply
     raise RuntimeError(f"text {text.message_sid} kept conflicting with other requests")
 
 
@@ -59,7 +64,7 @@ def _stored(message_sid: str) -> InboundMessage | None:
 
 
 def _handle(text: IncomingText) -> Handled:
-    moment = now()
+    moment = text.spooled_at or now()
     message = InboundMessage(
         message_sid=text.message_sid,
         from_phone=text.from_phone,
@@ -77,7 +82,16 @@ def _handle(text: IncomingText) -> Handled:
     if was_opted_out and reading.intent != Intent.START:
         handled.reply = None  # after STOP, nothing but the answer to START
     _record(message, handled, text)
+    if text.spooled_at:
+        _reply_late(text, reading, handled)
     return handled
+
+
+def _reply_late(text: IncomingText, reading: Reading, handled: Handled) -> None:
+    """The reply of a text kept while the database was down, as a text of its own: it was only
+    told then that its text came. STOP, START and HELP had their whole answer then."""
+    if handled.reply and reading.intent not in KEYWORD_HANDLERS:
+        queue_sms(text.from_phone, handled.reply, "late_reply", handled.case)
 
 
 def reply_locale(resident: Resident | None, body: str, reading: Reading) -> str:

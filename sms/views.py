@@ -1,15 +1,22 @@
 """POST /sms/incoming: every text a resident sends, answered in their language.
 
 Twilio posts each inbound text here (signed) and sends whatever <Message> the TwiML answer
-holds. What a text does lives in sms/handlers.py; doing it exactly once in sms/inbound.py.
+holds. What a text does lives in sms/handlers.py; doing it exactly once in sms/inbound.py;
+what happens while the database does not answer in sms/degraded.py.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Response, abort, request
+from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
 
+from hotline import spool
+from hotline.clock import now
 from hotline.twilio_signature import twilio_signed
+from sms import degraded
 from sms.handlers import IncomingText
 from sms.inbound import receive
 from sms.reading import clean, truncate
@@ -27,7 +34,18 @@ MAX_TO = 32
 @twilio_signed
 def incoming() -> Response:
     """A text from a resident: stored, acted on once, answered in TwiML."""
-    reply = receive(_incoming_text())
+    return _twiml(receive(_incoming_text()))
+
+
+@bp.errorhandler(SQLAlchemyError)
+def without_database(error: SQLAlchemyError) -> Response:
+    """The database does not answer: the text is kept until it does, and the resident told."""
+    if not spool.on_database_error(error, must_keep=True):
+        return Response(status=503)  # not kept: "we have your text" would be untrue
+    return _twiml(degraded.reply(_incoming_text()))
+
+
+def _twiml(reply: str | None) -> Response:
     response = MessagingResponse()
     if reply:
         response.message(reply)
@@ -51,4 +69,12 @@ def _incoming_text() -> IncomingText:
         to_phone=clean(request.form.get("To", ""))[:MAX_TO],
         body=truncate(body),
         received_chars=len(body),
+        spooled_at=_spooled_at(),
     )
+
+
+def _spooled_at() -> datetime | None:
+    """When a text replayed from the spool came (now, if its file does not say); None live."""
+    if not spool.replaying():
+        return None
+    return spool.received_at() or now()
