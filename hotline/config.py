@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
 
-from hotline.phones import NotAPhoneNumber, last_digits, normalise_phone, region_of_locale
+from hotline.emergency import EMERGENCY_NUMBERS_BY_COUNTRY, EmergencyNumbers, emergency_numbers
+from hotline.phones import (
+    DEFAULT_REGION,
+    NotAPhoneNumber,
+    last_digits,
+    normalise_phone,
+    region_of_locale,
+)
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +149,9 @@ class Settings:
     # HOTLINE_ON_DUTY_NUMBERS entries left out as no phone number, as written (for the start-up
     # check; show them with hotline.phones.last_digits, never whole in a log).
     invalid_on_duty_numbers: list[str] = field(default_factory=list)
+    # What a caller is told to ring when nobody on duty answers: the country's, not the
+    # language's (hotline.emergency).
+    emergency_numbers: EmergencyNumbers = EMERGENCY_NUMBERS_BY_COUNTRY[DEFAULT_REGION]
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -177,4 +187,9 @@ class Settings:
             deadlines=parse_deadlines(env.get("HOTLINE_DEADLINES", "")),
             telephony=choose_telephony(env),
             invalid_on_duty_numbers=invalid_on_duty,
+            emergency_numbers=emergency_numbers(
+                env.get("HOTLINE_EMERGENCY_NUMBERS", ""),
+                env.get("HOTLINE_NUMBER", ""),
+                default_locale,
+            ),
         )

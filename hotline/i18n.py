@@ -4,6 +4,11 @@ The texts live in `messages/<locale>/`: `voice.toml` (the phone line), `sms.toml
 line's replies) and `staff/<area>.toml` (the staff pages; keys are prefixed with the area, as in
 "case.event.note"). Tables are flattened into dotted keys ("status.new"). Every locale has the
 same keys with the same {placeholders}: tests/hotline/test_messages.py checks it.
+
+One placeholder is the centre's, not the caller's: {emergency}, the emergency number(s) of the
+centre's country (HOTLINE_EMERGENCY_NUMBERS, hotline.emergency), worded in the text's language
+("120或119", "911"). `Catalogue.text` fills it wherever a text is rendered, so no reply, prompt
+or follow-up can name the number of the wrong country.
 """
 
 from __future__ import annotations
@@ -17,10 +22,14 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any, Literal
 
+from hotline.emergency import EmergencyNumbers
+from hotline.settings import current_settings
+
 LOCALES = ("zh-CN", "ko-KR", "en-US")
 FALLBACK = "en-US"
 Part = Literal["voice", "sms", "staff"]
 PARTS: tuple[Part, ...] = ("voice", "sms", "staff")
+EMERGENCY = "emergency"  # the placeholder of the centre's emergency numbers
 
 
 @dataclass(frozen=True)
@@ -44,11 +53,21 @@ class Catalogue:
         self.list_separator = list_separator
 
     def text(self, key: str, **values: Any) -> str:
-        """The text for `key` with its {placeholders} filled; KeyError if there is none."""
+        """The text for `key` with its {placeholders} filled; KeyError if there is none.
+
+        {emergency}, unless given, is the running centre's (an app context is needed then)."""
         template = self._entries[key]
+        if EMERGENCY in self.placeholders(key) and EMERGENCY not in values:
+            values[EMERGENCY] = self.emergency(current_settings().emergency_numbers)
         if not values:
             return template
         return template.format(**{name: self._word(value) for name, value in values.items()})
+
+    def emergency(self, numbers: EmergencyNumbers) -> str:
+        """The numbers to call, as this language says them: "120或119", "911"."""
+        if numbers.one_number:
+            return self.text("emergency.one", number=numbers.ambulance)
+        return self.text("emergency.two", ambulance=numbers.ambulance, fire=numbers.fire)
 
     def get(self, key: str) -> str | None:
         return self._entries.get(key)

@@ -31,3 +31,49 @@ def test_a_us_centre_writes_its_on_duty_numbers_without_the_country_code() -> No
     settings = Settings.from_env(env)
     assert settings.on_duty_numbers == ["+12015550123"]
     assert settings.invalid_on_duty_numbers == []
+
+
+@pytest.mark.parametrize(
+    ("hotline_number", "locale", "ambulance", "fire"),
+    [
+        ("+8610123456", "en-US", "120", "119"),  # a Chinese centre, whatever its language
+        ("+12015550123", "zh-CN", "911", "911"),  # an American one
+        ("+85221234567", "zh-CN", "999", "999"),  # Hong Kong, not the mainland
+        ("", "zh-CN", "120", "119"),  # no number yet: the default locale's country
+        ("", "ko-KR", "119", "119"),
+        ("", "en-US", "911", "911"),
+        ("010 1234 5678", "ko-KR", "119", "119"),  # no +country: read as the locale's
+    ],
+)
+def test_the_emergency_numbers_are_those_of_the_centres_country(
+    hotline_number: str, locale: str, ambulance: str, fire: str
+) -> None:
+    env = {"HOTLINE_NUMBER": hotline_number, "HOTLINE_DEFAULT_LOCALE": locale}
+    numbers = Settings.from_env(env).emergency_numbers
+    assert (numbers.ambulance, numbers.fire) == (ambulance, fire)
+
+
+@pytest.mark.parametrize(
+    ("written", "ambulance", "fire"), [("112", "112", "112"), (" 120 , 119 ", "120", "119")]
+)
+def test_hotline_emergency_numbers_overrides_the_country(
+    written: str, ambulance: str, fire: str
+) -> None:
+    env = {"HOTLINE_NUMBER": "+12015550123", "HOTLINE_EMERGENCY_NUMBERS": written}
+    numbers = Settings.from_env(env).emergency_numbers
+    assert (numbers.ambulance, numbers.fire) == (ambulance, fire)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"HOTLINE_EMERGENCY_NUMBERS": "call 911"},
+        {"HOTLINE_EMERGENCY_NUMBERS": "120,119,110"},
+        {"HOTLINE_EMERGENCY_NUMBERS": "120,"},
+        # A country whose numbers the hotline does not know: it must be told, not guess.
+        {"HOTLINE_NUMBER": "+33142345678"},
+    ],
+)
+def test_emergency_numbers_that_may_be_wrong_stop_the_start(env: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match="HOTLINE_EMERGENCY_NUMBERS"):
+        Settings.from_env(env)

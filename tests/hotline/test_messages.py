@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from hotline.i18n import FALLBACK, LOCALES, PARTS, Catalogue, Message, catalogue, staff_text
@@ -60,3 +62,18 @@ def test_voice_helpers_read_the_status_tables() -> None:
     assert words.status("resolved") == "resolved"
     assert words.next_step("new").startswith("Someone will contact you")
     assert words.digits("123") == "1, 2, 3"
+
+
+EMERGENCY_NUMBERS = re.compile(r"(?<!\d)(000|110|111|112|119|120|911|995|999)(?!\d)")
+
+
+@pytest.mark.parametrize("part", ["voice", "sms"])
+def test_no_text_names_an_emergency_number_but_through_its_placeholder(part: str) -> None:
+    """The number depends on the centre's country, not the language: {emergency} names it."""
+    named = [
+        (locale, key)
+        for locale in LOCALES
+        for key, text in catalogue(locale, part)._entries.items()  # type: ignore[arg-type]
+        if EMERGENCY_NUMBERS.search(text)
+    ]
+    assert named == []

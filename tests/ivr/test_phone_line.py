@@ -447,10 +447,12 @@ def test_unanswered_emergency_message_joins_the_emergency_case(
         assert db.session.scalar(select(Recording.case_id)) == case.id
 
 
+# The test centre is in China (HOTLINE_NUMBER +86...): 120 and 119 in every language
+# (tests/ivr/test_emergency_number.py has centres elsewhere).
 EMERGENCY_ALONE = {
     "zh-CN": "值班人员暂时无法接听。如有生命危险，请马上挂机，拨打120急救或119火警。",
-    "en-US": "Nobody on duty can take your call. If a life is in danger, hang up and call 911 now.",
-    "ko-KR": "생명이 위험하면 바로 끊고 119에 전화하세요.",
+    "en-US": "If a life is in danger, hang up now and call 120 for an ambulance or 119 for a fire.",
+    "ko-KR": "생명이 위험하면 바로 끊고 구급은 120, 화재는 119에 전화하세요.",
 }
 CLAIMS_ALERTED = ("已经收到您的紧急求助", "has been alerted", "알렸습니다")
 

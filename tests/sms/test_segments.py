@@ -7,6 +7,7 @@ import random
 import pytest
 
 from cases.models import CaseStatus
+from hotline.emergency import EmergencyNumbers
 from hotline.i18n import LOCALES, Catalogue, catalogue
 from sms.handlers import status_report
 from sms.segments import GSM7, UCS2, count_segments, segments
@@ -99,7 +100,9 @@ def _every_reply(locale: str, values: dict[str, str] = FILLED) -> list[tuple[str
     words = replies(locale)
     # status_report is filled with every status below; status.* and next_step.* are its parts.
     keys = sorted(key for key in words.keys() - {"status_report"} if "." not in key)
-    filled = [(key, words.text(key, **values)) for key in keys]
+    # The longer way of naming the emergency numbers: two of them ("120 or 119").
+    emergency = words.emergency(EmergencyNumbers("120", "119"))
+    filled = [(key, words.text(key, **values, emergency=emergency)) for key in keys]
     filled.append(("status_not_found", words.text("status_not_found", number=LONGEST_NUMBER)))
     for status in CaseStatus:
         filled.append((f"status.{status.value}", status_report(words, "10023", status.value)))
