@@ -65,7 +65,7 @@ def note_voicemail(rest: TwilioRestDouble, path: Path, index: int) -> int:
     call = services.record_call(f"CA{index:032d}", f"+8210{index:08d}", "+8210", "inbound", "ko-KR")
     sid = rest.add_recording(call.call_sid, path)
     _, recording, _ = intake.case_for_recording(sid, call.call_sid, "ko-KR")
-    recordings.note_recording_status(recording, "completed", "10")
+    recordings.note_recording_status(recording, "completed", 10)
     return recording.id
 
 

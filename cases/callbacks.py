@@ -46,7 +46,7 @@ def call_back_instead(recording: Recording, reason: CallBackReason, transcript: 
             CallBack(
                 recording=recording,
                 call=call,
-                phone=call.from_phone if call else "",
+                phone=call.phone if call else "",
                 resident=resident,
                 urgent=resident is not None,
                 reason=reason,

@@ -187,7 +187,7 @@ def open_voicemail_case(recording: Recording) -> bool:
         Intake(
             CaseSource.VOICEMAIL,
             recording.locale,
-            phone=call.from_phone if call else "",
+            phone=call.phone if call else "",
             resident=call.resident if call else None,
             call=call,
             detail={"recording_sid": recording.recording_sid},
@@ -244,7 +244,7 @@ def open_emergency_case(call: Call) -> tuple[Case, bool]:
         Intake(
             CaseSource.EMERGENCY_CALL,
             call.locale,
-            phone=call.from_phone,
+            phone=call.phone,
             resident=call.resident,
             call=call,
             urgency=Urgency.EMERGENCY,

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.db import Base, UTCDateTime, enum_column, utcnow
+from hotline.phones import is_e164
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -160,6 +161,12 @@ class Call(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     resident: Mapped[Resident | None] = relationship()
+
+    @property
+    def phone(self) -> str:
+        """The caller's number, to text and call back; "" when the caller ID is none (a SIP
+        caller, "Anonymous"): from_phone keeps it as Twilio sent it."""
+        return self.from_phone if is_e164(self.from_phone) else ""
 
 
 # The inbox's sort key, "most urgent first": kept equal to the urgency by cases.search.

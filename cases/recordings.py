@@ -57,13 +57,14 @@ def note_recording(
     return insert_or_get(make, lookup)
 
 
-def note_recording_status(recording: Recording, status: str, duration: str) -> None:
-    """What Twilio's recordingStatusCallback said; 'absent' means Twilio heard nothing."""
+def note_recording_status(recording: Recording, status: str, duration: float | None) -> None:
+    """What Twilio's recordingStatusCallback said (`duration`: seconds, finite, as the webhook
+    read it); 'absent' means Twilio heard nothing."""
     # A voicemail without a case yet gets these events when its case opens, if it ever does.
     case = recording.case if recording.purpose == RecordingPurpose.VOICEMAIL else None
     if status == "completed" and not recording.available:
         recording.available = True
-        recording.duration_s = _seconds(duration)
+        recording.duration_s = duration
         if case is not None:
             add_event(case, EventKind.RECORDING_RECEIVED, duration_s=recording.duration_s)
     elif status == "absent" and recording.status == RecordingStatus.PENDING:
@@ -76,13 +77,6 @@ def note_recording_status(recording: Recording, status: str, duration: str) -> N
             case.problem = TranscriptProblem.NO_AUDIO
             add_event(case, EventKind.RECORDING_ABSENT)
     db.session.commit()
-
-
-def _seconds(text: str) -> float | None:
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        return None
 
 
 def queue_transcription(recording_id: int) -> bool:

@@ -22,7 +22,7 @@ from cases.api import bp as api_bp
 from hotline import redaction, spool, telephony
 from hotline.celery_app import celery_init_app
 from hotline.config import Settings
-from hotline.db import db, describe
+from hotline.db import IdConverter, db, describe
 from hotline.instance_secret import instance_secret
 from hotline.settings import EXTENSION_KEY, current_settings
 from ivr.survey import bp as survey_bp
@@ -47,6 +47,7 @@ def create_app(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     redaction.install()
     app = Flask("hotline", instance_path=str(settings.data_dir))
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.update(
         SECRET_KEY=settings.secret_key or _instance_secret_key(settings.data_dir),
         SQLALCHEMY_DATABASE_URI=settings.database_url,

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+from werkzeug.routing import IntegerConverter, Map
 
 # Stable constraint names, so Alembic migrations name the same things on every database.
 NAMING_CONVENTION = {
@@ -29,6 +30,15 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger number is no row
+
+
+class IdConverter(IntegerConverter):
+    """Every route's <int:...> (all of them ids): a number beyond MAX_ID is no page (404);
+    given to the database, it would fail the query (a 500 on PostgreSQL)."""
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None) -> None:
+        super().__init__(map, fixed_digits, min, MAX_ID)
 
 
 def utcnow() -> datetime:

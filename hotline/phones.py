@@ -8,9 +8,12 @@ or a ten-digit Chinese mobile is refused instead of being texted for ever.
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 DEFAULT_REGION = "CN"
+E164 = re.compile(r"\+[1-9][0-9]{3,14}")
 
 
 class NotAPhoneNumber(ValueError):
@@ -30,6 +33,12 @@ def normalise_phone(text: str, region: str = DEFAULT_REGION) -> str:
     if not phonenumbers.is_valid_number(number):
         raise NotAPhoneNumber(text, unreadable=False)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_e164(text: str) -> bool:
+    """Written as E.164 (+country and number): a number that can be texted or called back,
+    as a caller ID may not be (a SIP address, "Anonymous")."""
+    return E164.fullmatch(text) is not None
 
 
 def region_of_locale(locale: str) -> str:

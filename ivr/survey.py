@@ -13,9 +13,8 @@ A progress-update call (a PROGRESS follow-up) uses the same URL and only tells t
 from __future__ import annotations
 
 import logging
-import re
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, request
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.voice_response import VoiceResponse
@@ -26,7 +25,7 @@ from hotline import spool
 from hotline.db import db
 from hotline.settings import current_settings
 from hotline.twilio_signature import twilio_signed
-from ivr import degraded
+from ivr import degraded, fields
 from ivr.voice import Voice
 from outreach import dispatcher
 from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, SurveyResponse
@@ -40,7 +39,6 @@ ANSWER_TIMEOUT_S = 8
 SILENT_REPEATS = 1  # the question is asked again once after silence
 COMMENT_MAX_S = 120
 COMMENT_SILENCE_TIMEOUT_S = 10
-RECORDING_SID = re.compile(r"^RE[0-9a-fA-F]{32}$")
 LIVE = (FollowUpStatus.PLACING, FollowUpStatus.AWAITING)  # PLACING: SID not yet stored
 # What the resident told us, kept in the spool while the database does not answer.
 KEPT = frozenset({"survey.comment", "survey.comment_status", "survey.status"})
@@ -63,7 +61,7 @@ def _follow_up(follow_up_id: int) -> FollowUp | None:
     follow_up = db.session.get(FollowUp, follow_up_id)
     if follow_up is None or follow_up.status not in LIVE:
         return None
-    call_sid = request.form.get("CallSid", "")
+    call_sid = fields.CALL_SID.read()
     if follow_up.call_sid not in (None, call_sid):
         log.warning("survey webhook for follow-up %s from another call", follow_up_id)
         return None
@@ -121,7 +119,7 @@ def _greet(response: VoiceResponse, voice: Voice, follow_up: FollowUp) -> None:
 @twilio_signed
 def answered(follow_up_id: int) -> Response:
     """Twilio's voice URL for the outbound call: greet, then ask (or tell the progress)."""
-    if request.form.get("AnsweredBy", "") in dispatcher.MACHINE:
+    if fields.ANSWERED_BY.read() in dispatcher.MACHINE:
         # An answering machine: leave nothing; the status callback counts it as unanswered.
         response = VoiceResponse()
         response.hangup()
@@ -181,7 +179,7 @@ def answer(follow_up_id: int) -> Response:
     if not _still_asking(follow_up) or _already_answered(follow_up_id):
         return _goodbye(voice, "survey_not_needed")
     assert follow_up is not None
-    digits = request.form.get("Digits", "").strip()
+    digits = fields.DIGITS.read()
     response = VoiceResponse()
     if digits not in KEYPAD_ANSWERS:
         if digits != "*":
@@ -235,20 +233,13 @@ def _add_comment_record(response: VoiceResponse, follow_up_id: int) -> None:
     )
 
 
-def _recording_sid() -> str:
-    recording_sid = request.form.get("RecordingSid", "").strip()
-    if not RECORDING_SID.match(recording_sid):
-        abort(400, "RecordingSid missing or malformed")
-    return recording_sid
-
-
 def _note_comment(follow_up_id: int) -> Recording | None:
     """The comment's recording, noted once however often Twilio tells us."""
     response = _response_for(follow_up_id)
     if response is None:
         log.warning("a survey comment for follow-up %s without an answer", follow_up_id)
         return None
-    return note_comment(response, _recording_sid(), request.form.get("CallSid", "").strip())
+    return note_comment(response, fields.RECORDING_SID.require(), fields.CALL_SID.read())
 
 
 @bp.post("/<int:follow_up_id>/comment")
@@ -256,7 +247,7 @@ def _note_comment(follow_up_id: int) -> Recording | None:
 def comment(follow_up_id: int) -> Response:
     """<Record>'s action: thank the resident. The recording may not be ready yet."""
     _note_comment(follow_up_id)
-    if request.form.get("Digits") == "hangup":
+    if fields.RECORD_ENDED_BY.read() == "hangup":
         return _twiml(VoiceResponse())
     voice = _voice(db.session.get(FollowUp, follow_up_id))
     return _goodbye(voice, "survey_comment_thanks")
@@ -266,11 +257,11 @@ def comment(follow_up_id: int) -> Response:
 @twilio_signed
 def comment_status(follow_up_id: int) -> Response:
     """recordingStatusCallback: the comment can be downloaded now (or Twilio heard nothing)."""
-    status = request.form.get("RecordingStatus", "")
+    status = fields.RECORDING_STATUS.read()
     if status in ("completed", "absent"):
         recording = _note_comment(follow_up_id)
         if recording is not None:
-            note_recording_status(recording, status, request.form.get("RecordingDuration", ""))
+            note_recording_status(recording, status, fields.RECORDING_DURATION.read())
             queue_transcription(recording.id)
     return Response(status=204)
 
@@ -281,9 +272,9 @@ def status(follow_up_id: int) -> Response:
     """Twilio's call status callback: the call's outcome, once, and what happens next."""
     dispatcher.note_call_outcome(
         follow_up_id,
-        request.form.get("CallSid", ""),
-        request.form.get("CallStatus", ""),
-        request.form.get("AnsweredBy", ""),
+        fields.CALL_SID.read(),
+        fields.CALL_STATUS.read(),
+        fields.ANSWERED_BY.read(),
     )
     return Response(status=204)
 

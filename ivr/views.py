@@ -12,7 +12,6 @@ answered by ivr.degraded, never with a 500.
 from __future__ import annotations
 
 import logging
-import re
 
 from flask import Blueprint, Response, abort, request, send_file
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,7 +24,7 @@ from hotline.db import db
 from hotline.i18n import supported_locale
 from hotline.settings import current_settings
 from hotline.twilio_signature import twilio_signed
-from ivr import degraded, twiml
+from ivr import degraded, fields, twiml
 from ivr.voice import Voice, recorded_prompt_path
 from outreach.notices import text_status
 
@@ -33,21 +32,18 @@ log = logging.getLogger(__name__)
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 bp.register_error_handler(SQLAlchemyError, degraded.answer)  # a caller never hears a 500
 
-RECORDING_SID = re.compile(r"^RE[0-9a-fA-F]{32}$")
-
-
 def _call() -> Call | None:
     """The call this webhook belongs to, noted on first sight (None if Twilio sent no CallSid)."""
-    call_sid = request.form.get("CallSid", "").strip()
+    call_sid = fields.CALL_SID.read()
     if not call_sid:
         log.warning("voice webhook %s without a CallSid", request.path)
         return None
     settings = current_settings()
     return services.record_call(
         call_sid,
-        from_phone=request.form.get("From", "").strip(),
-        to_phone=request.form.get("To", "").strip(),
-        direction=request.form.get("Direction", "inbound"),
+        from_phone=fields.FROM.read(),
+        to_phone=fields.TO.read(),
+        direction=fields.DIRECTION.read() or "inbound",
         locale=settings.default_locale,
     )
 
@@ -108,7 +104,7 @@ def menu_choice() -> Response:
     call = _call()
     voice = _voice(call)
     response = VoiceResponse()
-    digits = request.form.get("Digits", "").strip()
+    digits = fields.DIGITS.read()
     if digits == "1":
         twiml.add_record(response, voice, "record_intro")
     elif digits == "2":
@@ -149,7 +145,7 @@ def status_lookup() -> Response:
     call = _call()
     voice = _voice(call)
     response = VoiceResponse()
-    case = services.case_by_number(request.form.get("Digits", ""))
+    case = services.case_by_number(fields.DIGITS.read())
     if case is not None and phone_may_hear(call.from_phone if call else "", case):
         _add_case_status(response, voice, case)
     elif case is not None and text_status(case):
@@ -163,7 +159,7 @@ def status_lookup() -> Response:
 
 def _after_dial(unanswered_prompt: str) -> Response:
     voice = _voice(_call())
-    dial_status = request.form.get("DialCallStatus", "")
+    dial_status = fields.DIAL_CALL_STATUS.read()
     return twiml.as_response(twiml.after_dial(voice, dial_status, unanswered_prompt))
 
 
@@ -185,14 +181,6 @@ def emergency_done() -> Response:
     return _after_dial("emergency_unanswered")
 
 
-def _recording_sid() -> str:
-    recording_sid = request.form.get("RecordingSid", "").strip()
-    if not RECORDING_SID.match(recording_sid):
-        log.warning("%s without a valid RecordingSid", request.path)
-        abort(400, "RecordingSid missing or malformed")
-    return recording_sid
-
-
 @bp.post("/recorded")
 @twilio_signed
 def recorded() -> Response:
@@ -203,8 +191,9 @@ def recorded() -> Response:
     voice = _voice(call)
     nothing_recorded = twiml.nothing_recorded(request.form)
     if not nothing_recorded:
-        intake.note_voicemail(_recording_sid(), call.call_sid if call else "", voice.locale)
-    hung_up = request.form.get("Digits") == "hangup"
+        recording_sid = fields.RECORDING_SID.require()
+        intake.note_voicemail(recording_sid, call.call_sid if call else "", voice.locale)
+    hung_up = fields.RECORD_ENDED_BY.read() == "hangup"
     return twiml.as_response(twiml.after_message(voice, nothing_recorded, hung_up))
 
 
@@ -215,12 +204,12 @@ def recording_status() -> Response:
     let a worker transcribe it."""
     settings = current_settings()
     recording, _ = intake.note_voicemail(
-        _recording_sid(), request.form.get("CallSid", "").strip(), settings.default_locale
+        fields.RECORDING_SID.require(), fields.CALL_SID.read(), settings.default_locale
     )
     recordings.note_recording_status(
         recording,
-        status=request.form.get("RecordingStatus", ""),
-        duration=request.form.get("RecordingDuration", ""),
+        status=fields.RECORDING_STATUS.read(),
+        duration=fields.RECORDING_DURATION.read(),
     )
     recordings.queue_transcription(recording.id)
     return Response(status=204)

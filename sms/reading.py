@@ -16,7 +16,6 @@ from dataclasses import dataclass
 # Twilio's own limit for one text; storing more is pointless and a longer body is not a text.
 STORED_BODY_LIMIT = 1600
 TRUNCATION_MARK = " […]"
-KEPT_CONTROLS = {"\n", "\t"}
 
 
 class Intent(enum.StrEnum):
@@ -68,13 +67,6 @@ class Reading:
     intent: Intent
     number: str = ""  # the case number asked about, or the survey answer
     keyword_locale: str | None = None  # the language of the command word, if any
-
-
-def clean(body: str) -> str:
-    """The text without control characters (PostgreSQL refuses NUL), line ends as \\n."""
-    body = body.replace("\r\n", "\n").replace("\r", "\n")
-    kept = (c for c in body if c in KEPT_CONTROLS or unicodedata.category(c) not in ("Cc", "Cs"))
-    return "".join(kept).strip()
 
 
 def truncate(body: str) -> str:

@@ -9,25 +9,30 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
 
+from cases.models import Resident
 from hotline import spool
 from hotline.clock import now
 from hotline.twilio_signature import twilio_signed
+from hotline.webhook_fields import CallerId, Sid, Text
+from outreach.models import InboundMessage
 from sms import degraded
 from sms.handlers import IncomingText
 from sms.inbound import receive
-from sms.reading import clean, truncate
+from sms.reading import truncate
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 
-# The columns' sizes. Twilio's MessageSids are 34 characters and its numbers E.164 (at most
-# 16); anything longer did not come from Twilio's SMS webhook, and cannot be stored as it is.
-MAX_SID = 64
-MAX_FROM = 20  # residents.phone, where an opt-out is kept
-MAX_TO = 32
+# A sender we answer and whose opt-out we keep (on the resident's phone) must fit that
+# column, or the opt-out would be kept for another number: 400, not cut. Twilio's numbers are
+# E.164 (at most 16 characters).
+MESSAGE_SID = Sid("MessageSid", ("SM", "MM"))
+FROM = CallerId("From", Resident.phone, strict=True)
+TO = CallerId("To", InboundMessage.to_phone)
+BODY = Text("Body", InboundMessage.body, keep_lines=True)  # cut, marked, by sms.reading
 
 
 @bp.post("/incoming")
@@ -54,19 +59,13 @@ def _twiml(reply: str | None) -> Response:
 
 def _incoming_text() -> IncomingText:
     """The form Twilio posted; 400 without a usable MessageSid and From, tolerant of the rest."""
-    message_sid = clean(request.form.get("MessageSid", ""))
-    from_phone = clean(request.form.get("From", ""))
-    if not message_sid or not from_phone:
-        abort(400, "MessageSid and From are required")
-    if len(message_sid) > MAX_SID or any(c.isspace() for c in message_sid):
-        abort(400, "MessageSid is not one Twilio sends")
-    if len(from_phone) > MAX_FROM or any(c.isspace() for c in from_phone):
-        abort(400, "From is not a phone number")
-    body = clean(request.form.get("Body", ""))
+    message_sid = MESSAGE_SID.require()
+    from_phone = FROM.read()
+    body = BODY.read()
     return IncomingText(
         message_sid=message_sid,
         from_phone=from_phone,
-        to_phone=clean(request.form.get("To", ""))[:MAX_TO],
+        to_phone=TO.read(),
         body=truncate(body),
         received_chars=len(body),
         spooled_at=_spooled_at(),

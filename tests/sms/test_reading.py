@@ -7,7 +7,6 @@ import pytest
 from sms.reading import (
     STORED_BODY_LIMIT,
     Intent,
-    clean,
     read,
     script_locale,
     truncate,
@@ -83,10 +82,6 @@ def test_anything_else_is_words_for_a_case(body: str) -> None:
 @pytest.mark.parametrize("body", ["", "   \n\t", "👍", "😀🙏🏻", "...", "？！"])
 def test_nothing_to_read(body: str) -> None:
     assert read(body).intent == Intent.EMPTY
-
-
-def test_clean_drops_control_characters_but_keeps_lines() -> None:
-    assert clean("电梯\x00坏了\x07\r\n三号楼\t ") == "电梯坏了\n三号楼"
 
 
 def test_truncate_marks_a_cut_text() -> None:

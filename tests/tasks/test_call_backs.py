@@ -78,7 +78,7 @@ def left_message(rest: TwilioRestDouble, audio: bytes, phone: str = RESIDENT) ->
     call = services.record_call("CA" + phone[-8:] * 4, phone, HOTLINE_NUMBER, "inbound", "zh-CN")
     sid = rest.add_recording(call.call_sid, audio)
     recording, _ = intake.note_voicemail(sid, call.call_sid, "zh-CN")
-    note_recording_status(recording, "completed", "10")
+    note_recording_status(recording, "completed", 10)
     return recording.id
 
 

@@ -69,7 +69,7 @@ def noted_recording(rest: TwilioRestDouble, audio: bytes | Path, **kwargs: objec
     call = services.record_call("CA" + "1" * 32, CALLER, "+8610123456", "inbound", "ko-KR")
     sid = rest.add_recording(call.call_sid, audio, **kwargs)  # type: ignore[arg-type]
     recording, _ = intake.note_voicemail(sid, call.call_sid, "ko-KR")
-    note_recording_status(recording, "completed", "7")
+    note_recording_status(recording, "completed", 7)
     return recording.id
 
 

@@ -195,7 +195,7 @@ def voicemail_without_a_model(rest: TwilioRestDouble, recognizer: FakeRecognizer
     )
     sid = rest.add_recording(call.call_sid, wav())
     recording, _ = intake.note_voicemail(sid, call.call_sid, "zh-CN")
-    note_recording_status(recording, "completed", "9")
+    note_recording_status(recording, "completed", 9)
     transcribe_recording.apply(args=[recording.id])
     db.session.expire_all()
     fresh = db.session.scalar(db.select(Case))  # opened without a transcript, for staff to hear
