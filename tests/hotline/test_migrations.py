@@ -2,8 +2,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from hotline import migrate
+from hotline.cli import main
 from tests.conftest import new_postgres_database
 
 
@@ -34,6 +36,18 @@ def test_no_migration_rebuilds_the_cases_table_on_sqlite(tmp_path: Path) -> None
         "cases_fts_insert",
         "cases_fts_update",
     ]
+
+
+def test_db_upgrade_before_the_data_folder_exists_makes_it(tmp_path: Path) -> None:
+    """The embedded default's first step: its SQLite file lives in a folder not yet made."""
+    data = tmp_path / "new" / "data"
+    env = {"HOTLINE_DATA_DIR": str(data), "HOTLINE_DATABASE_URL": None}
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "database is up to date" in result.output
+    with sqlite3.connect(data / "hotline.db") as connection:
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+    assert {"cases", "recordings", "alembic_version"} <= tables
 
 
 @pytest.mark.postgres
