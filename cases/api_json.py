@@ -21,10 +21,12 @@ from cases.models import (
     CaseStatus,
     ClosedAs,
     Satisfaction,
+    TranscriptProblem,
     Urgency,
 )
+from cases.recordings import problem_key
 from cases.triage import CATEGORIES
-from hotline.i18n import LOCALES
+from hotline.i18n import LOCALES, staff_text
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -78,7 +80,23 @@ CASE_PROPERTIES: dict[str, Any] = {
     "machine_transcript": {"type": "string"},
     "words": {"type": "array", "items": {"type": "object"}},
     "no_speech": {"type": "boolean"},
-    "error": {"type": "string"},
+    "error": {"type": "string", "description": "for operators: the technical detail"},
+    "problem": {
+        "enum": [*(problem.value for problem in TranscriptProblem), None],
+        "description": "what went wrong with the transcript (unclear: no clear speech, listen "
+        "to the recording); null when it can be relied on",
+    },
+    "problem_notes": {
+        "type": "object",
+        "propertyNames": {"enum": list(LOCALES)},
+        "additionalProperties": {"type": "string"},
+        "description": "what staff are told about the transcript, in each language; empty "
+        "when nothing is wrong",
+    },
+    "speech_confidence": {
+        "type": ["number", "null"],
+        "description": "the recognised words' mean confidence, 0-1; null without words",
+    },
     "category": {"enum": list(CATEGORIES)},
     "urgency": {"enum": [level.value for level in Urgency]},
     "locale": {"type": "string"},
@@ -131,6 +149,22 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
+def problem_notes(case: Case) -> dict[str, str]:
+    """The case page's note about the transcript, in every staff language."""
+    key = problem_key(case)
+    return {locale: staff_text(locale, key) for locale in LOCALES} if key else {}
+
+
+def speech_confidence(words: list[dict[str, Any]] | None) -> float | None:
+    """The mean of the stored words' confidences (rows are read defensively)."""
+    confidences = [
+        float(word["conf"])
+        for word in words or []
+        if isinstance(word, dict) and isinstance(word.get("conf"), int | float)
+    ]
+    return round(sum(confidences) / len(confidences), 3) if confidences else None
+
+
 def case_json(case: Case) -> dict[str, Any]:
     return {
         "id": case.id,
@@ -144,6 +178,9 @@ def case_json(case: Case) -> dict[str, Any]:
         "words": case.transcript_words,
         "no_speech": case.no_speech,
         "error": case.error,
+        "problem": case.problem.value if case.problem else None,
+        "problem_notes": problem_notes(case),
+        "speech_confidence": speech_confidence(case.transcript_words),
         "category": case.category,
         "urgency": case.urgency.value,
         "locale": case.locale,

@@ -78,6 +78,9 @@ class TranscriptProblem(enum.StrEnum):
 
     NO_AUDIO = "no_audio"  # Twilio recorded nothing
     NO_SPEECH = "no_speech"  # a recording, but no words in it
+    # Words, but none staff can rely on: the sound is noise or silence, or the recogniser was
+    # on average unsure of them (speech.clear_speech).
+    UNCLEAR = "unclear"
     CUT_SHORT = "cut_short"  # transcribed as far as the file went
     DOWNLOAD_FAILED = "download_failed"
     # Twilio refused the account's credentials (401/403): an operator must correct them.
@@ -312,6 +315,8 @@ class Recording(Base):
     )
     locale: Mapped[str] = mapped_column(String(10), default="")  # the speaker's; else the case's
     transcript: Mapped[str] = mapped_column(Text, default="")
+    # What staff are told about its transcript (no speech, unclear, cut short); None: clear.
+    problem: Mapped[TranscriptProblem | None] = mapped_column(enum_column(TranscriptProblem))
     status: Mapped[RecordingStatus] = mapped_column(
         enum_column(RecordingStatus), default=RecordingStatus.PENDING
     )

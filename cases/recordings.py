@@ -79,6 +79,14 @@ def note_recording_status(recording: Recording, status: str, duration: float | N
     db.session.commit()
 
 
+def problem_key(case: Case) -> str | None:
+    """The staff words (a key of messages/<locale>/staff/case.toml) for what went wrong with
+    the case's transcript, if anything: what staff should do instead of reading it."""
+    if case.problem is not None:
+        return f"case.problem.{case.problem.value}"
+    return "case.problem.other" if case.error else None
+
+
 def queue_transcription(recording_id: int) -> bool:
     """Publish the transcription once, however many times Twilio repeats its callback.
 

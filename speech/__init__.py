@@ -9,10 +9,12 @@ Public API::
     transcribe_file(path, locale="ko-KR") -> Transcript   # Vosk itself, without the port
     transcribe_chunks(chunks, sample_rate, locale=...) -> Transcript
     Transcript(text, words, duration_s, model_name, sample_rate, truncated).no_speech
+    Transcript.confidence                 # the words' mean confidence (None: no words)
     Word(word, conf, start, end)
     loudness(path) -> Loudness(duration_s, sound_s, peak_dbfs, spread_db).silent / .steady
     heard(loudness, transcript) -> Heard.SPEECH | SILENCE | NOISE   # is it a message at all?
     heard_by_sound(loudness) -> Heard | None                        # without the words
+    clear_speech(loudness | None, transcript) -> bool   # may staff rely on the words?
     preload(locales) -> list[Path]        # Vosk models loaded now (VoskRecognizer.preload)
     resolve_model_path(locale) -> Path
     install_model(spec, models_dir=..., locale=..., sha256=...) -> InstalledModel
@@ -26,7 +28,7 @@ from speech.errors import AudioUnreadable, ModelInstallError, ModelMissing, Spee
 from speech.extension import current_recognizer, init_app
 from speech.models import InstalledModel, install_model, resolve_model_path
 from speech.port import Recognizer, Transcript, Word
-from speech.presence import Heard, Loudness, heard, heard_by_sound, loudness
+from speech.presence import Heard, Loudness, clear_speech, heard, heard_by_sound, loudness
 from speech.recognizer import VoskRecognizer, preload, transcribe_chunks, transcribe_file
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "Transcript",
     "VoskRecognizer",
     "Word",
+    "clear_speech",
     "current_recognizer",
     "heard",
     "heard_by_sound",

@@ -47,6 +47,13 @@ class Transcript:
         """True when nothing was recognised (silence, noise, or an empty recording)."""
         return not self.words
 
+    @property
+    def confidence(self) -> float | None:
+        """The recognised words' mean confidence, 0–1; None when there are none."""
+        if not self.words:
+            return None
+        return sum(word.conf for word in self.words) / len(self.words)
+
 
 class Recognizer(Protocol):
     """Speech to text for recordings, one language at a time."""

@@ -65,24 +65,27 @@ def transcribe_recording(self: Task, recording_id: int) -> None:
     if downloaded is None:
         return
     try:
-        level = speech.loudness(downloaded.path) if _awaits_verdict(recording) else None
-        by_sound = speech.heard_by_sound(level) if level is not None else None
+        # Measured for every recording: it decides whether a voicemail opens a case, and
+        # whether the words of one kept anyway (a survey comment) can be relied on.
+        level = speech.loudness(downloaded.path)
+        awaits_verdict = _awaits_verdict(recording)
+        by_sound = speech.heard_by_sound(level) if awaits_verdict else None
         if by_sound is not None:  # silence, steady noise: no need for the recognizer
-            _no_speech(recording, CallBackReason(by_sound.value), speech.Transcript(""))
+            _no_speech(recording, CallBackReason(by_sound.value), speech.Transcript(""), level)
             return
         locale = recording.locale or _case_of(recording).locale
         transcript = speech.current_recognizer().transcribe_file(downloaded.path, locale)
     except speech.SpeechError as error:
         _fail(recording, str(error), problem_of(error))
         return
-    if level is not None and speech.heard(level, transcript) == speech.Heard.NOISE:
-        _no_speech(recording, CallBackReason.NOISE, transcript)
+    if awaits_verdict and speech.heard(level, transcript) == speech.Heard.NOISE:
+        _no_speech(recording, CallBackReason.NOISE, transcript, level)
     elif recording.purpose == RecordingPurpose.SURVEY_COMMENT:
-        _transcribed(recording, transcript)
+        _transcribed(recording, transcript, level)
         _apply_comment(recording, transcript)
     else:
         open_voicemail_case(recording)  # first: it may roll back, should the sweep win
-        _transcribed(recording, transcript)
+        _transcribed(recording, transcript, level)
         _apply_transcript(recording, transcript)
 
 
@@ -130,10 +133,13 @@ def _case_of(recording: Recording) -> Case:
     return case
 
 
-def _transcribed(recording: Recording, transcript: speech.Transcript) -> None:
+def _transcribed(
+    recording: Recording, transcript: speech.Transcript, level: speech.Loudness | None
+) -> None:
     recording.status = RecordingStatus.TRANSCRIBED
     recording.transcribed_at = now()
     recording.transcript = transcript.text
+    recording.problem = _problem_of(transcript, level)
     recording.duration_s = recording.duration_s or transcript.duration_s
 
 
@@ -145,13 +151,18 @@ def problem_of(error: speech.SpeechError) -> TranscriptProblem:
     return TranscriptProblem.FAILED
 
 
-def _no_speech(recording: Recording, reason: CallBackReason, transcript: speech.Transcript) -> None:
+def _no_speech(
+    recording: Recording,
+    reason: CallBackReason,
+    transcript: speech.Transcript,
+    level: speech.Loudness,
+) -> None:
     """No case, no case number: staff call the number back. Unless its case opened meanwhile
-    (the transcript was late): then the transcript fills that case in, flagged no speech."""
+    (the transcript was late): then the transcript fills that case in, flagged for staff."""
     if call_back_instead(recording, reason, transcript.text):
         log.info("recording %s holds no speech (%s)", recording.recording_sid, reason.value)
         return
-    _transcribed(recording, transcript)
+    _transcribed(recording, transcript, level)
     _apply_transcript(recording, transcript)
 
 
@@ -195,6 +206,8 @@ def _apply_comment(recording: Recording, transcript: speech.Transcript) -> None:
         transcript=transcript.text,
         recording_sid=recording.recording_sid,
         no_speech=transcript.no_speech,
+        problem=recording.problem,
+        confidence=transcript.confidence,
     )
     db.session.commit()
 
@@ -207,12 +220,8 @@ def _apply_transcript(recording: Recording, transcript: speech.Transcript) -> No
         {"word": w.word, "conf": w.conf, "start": w.start, "end": w.end} for w in transcript.words
     ]
     case.no_speech = transcript.no_speech
-    case.error = ""
-    if transcript.no_speech:
-        case.error = "No speech recognised: listen to the recording."
-    if transcript.truncated:
-        case.error = (case.error + " The recording was cut short.").strip()
-    case.problem = _problem_of(transcript)
+    case.problem = recording.problem
+    case.error = _operator_note(transcript, recording.problem)
     triaged = apply_triage(case, transcript.text, case.locale)
     add_event(
         case,
@@ -226,10 +235,30 @@ def _apply_transcript(recording: Recording, transcript: speech.Transcript) -> No
     db.session.commit()
 
 
-def _problem_of(transcript: speech.Transcript) -> TranscriptProblem | None:
+def _problem_of(
+    transcript: speech.Transcript, level: speech.Loudness | None
+) -> TranscriptProblem | None:
+    """What staff are told to do instead of relying on the words (listen), if anything."""
     if transcript.no_speech:
         return TranscriptProblem.NO_SPEECH
+    if not speech.clear_speech(level, transcript):
+        return TranscriptProblem.UNCLEAR
     return TranscriptProblem.CUT_SHORT if transcript.truncated else None
+
+
+def _operator_note(transcript: speech.Transcript, problem: TranscriptProblem | None) -> str:
+    """The same for the API and the log, with the figure behind it."""
+    notes = []
+    if problem == TranscriptProblem.NO_SPEECH:
+        notes.append("No speech recognised: listen to the recording.")
+    elif problem == TranscriptProblem.UNCLEAR:
+        notes.append(
+            f"No clear speech (mean word confidence {transcript.confidence:.2f}, or the sound"
+            " is noise): listen to the recording."
+        )
+    if transcript.truncated:
+        notes.append("The recording was cut short.")
+    return " ".join(notes)
 
 
 @periodic(60.0)

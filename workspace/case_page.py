@@ -43,6 +43,7 @@ from cases.models import (
     Urgency,
 )
 from cases.permissions import can_be_assigned, can_close_unanswered, can_edit, can_view
+from cases.recordings import problem_key
 from cases.triage import CATEGORIES
 from hotline.db import db
 from hotline.i18n import LOCALES
@@ -155,9 +156,8 @@ def _offered_statuses(case: Case, closing: Closing | None) -> tuple[CaseStatus, 
 def problem_text(case: Case) -> str:
     """What went wrong with the transcript, as a sentence for staff; the technical detail
     (which model to install, Twilio's answer) is in the log and the API for operators."""
-    if case.problem is not None:
-        return t(f"case.problem.{case.problem.value}")
-    return t("case.problem.other") if case.error else ""
+    key = problem_key(case)
+    return t(key) if key else ""
 
 
 def closed_as_text(case: Case) -> str:

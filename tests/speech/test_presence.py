@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from speech import Heard, Transcript, Word, heard, loudness
+from speech import Heard, Transcript, Word, clear_speech, heard, loudness
 from tests.speech_data import load_korean_clips
 
 RATE = 8000
@@ -75,3 +75,18 @@ def test_what_was_heard_needs_varying_sound_and_one_sure_word(tmp_path: Path) ->
     assert heard(voice, words()) == Heard.NOISE
     assert heard(voice, words(0.3, 0.5)) == Heard.NOISE
     assert heard(voice, words(0.3, 0.95)) == Heard.SPEECH
+
+
+def test_clear_speech_needs_speech_and_words_the_recognizer_is_on_average_sure_of(
+    tmp_path: Path,
+) -> None:
+    steady = loudness(written(tmp_path, np.random.default_rng(2).normal(0, 3000, RATE * 2)))
+    t = np.arange(RATE * 2) / RATE
+    voice = loudness(written(tmp_path, 4000 * np.sin(2 * np.pi * 300 * t) * np.sin(np.pi * 3 * t)))
+    assert words(0.9, 0.8).confidence == pytest.approx(0.85)
+    assert words().confidence is None
+    assert clear_speech(voice, words(0.9, 0.8))
+    assert clear_speech(None, words(0.9, 0.8))  # loudness unknown: the words alone decide
+    assert not clear_speech(steady, words(0.84))  # Vosk's sure "A" in white noise
+    assert not clear_speech(voice, words(0.95, 0.3, 0.3))  # speech, mostly guessed at
+    assert not clear_speech(voice, words())
