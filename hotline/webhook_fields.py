@@ -3,7 +3,7 @@
 A webhook names its fields once, each with a kind and, where it is stored, the model column
 it goes to (the length is read from the column, never repeated here):
 
-    CALL_SID = Sid("CallSid", "CA")
+    CALL_SID = Sid("CallSid", ("CA",))
     FROM = CallerId("From", Call.from_phone)
 
 and reads them with `FROM.read()`. What Twilio never sends is refused with a clear 400 (a SID

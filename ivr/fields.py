@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from cases.models import Call
 from hotline.webhook_fields import CallerId, Keys, Number, Sid, Text
-from outreach.models import FollowUp
 
 CALL_SID = Sid("CallSid", ("CA",))
 FROM = CallerId("From", Call.from_phone)
@@ -19,8 +18,8 @@ DIGITS = Keys("Digits")
 # <Record>'s action says "hangup" when the caller hung up instead of pressing the finish key.
 RECORD_ENDED_BY = Keys("Digits", words=("hangup",))
 DIAL_CALL_STATUS = Text("DialCallStatus")
-CALL_STATUS = Text("CallStatus", FollowUp.outcome)
-ANSWERED_BY = Text("AnsweredBy", FollowUp.outcome)
+CALL_STATUS = Text("CallStatus")  # compared with Twilio's statuses, never stored as sent
+ANSWERED_BY = Text("AnsweredBy")
 RECORDING_SID = Sid("RecordingSid", ("RE",))
 RECORDING_STATUS = Text("RecordingStatus")
 # Twilio records at most a few hours; a day is the most a duration can sensibly be.
