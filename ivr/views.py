@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 bp.register_error_handler(SQLAlchemyError, degraded.answer)  # a caller never hears a 500
 
+
 def _call() -> Call | None:
     """The call this webhook belongs to, noted on first sight (None if Twilio sent no CallSid)."""
     call_sid = fields.CALL_SID.read()
