@@ -4,7 +4,9 @@ A seeded random loop (the same requests on every run, so a failure can be replay
 request signed as Twilio signs it. What Twilio never sends (a malformed SID, a duration that
 is no number, an id beyond the database's integer) may be refused with a 4xx that names it;
 anything else is answered as Twilio expects: TwiML for the voice and text webhooks, 204 for
-the callbacks. On main this found 500s on PostgreSQL only: run it with --database postgresql.
+the callbacks; and no value is refused by the database, which the phone line would answer as
+if the database were down. Before the fields were read by kind, 837 of 2,500 such requests
+answered 500 on PostgreSQL (none on SQLite); run it with --database postgresql too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from xml.etree import ElementTree
 
+import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
@@ -228,7 +231,9 @@ def check(request: Request, response: TestResponse) -> None:
         assert ElementTree.fromstring(response.data).tag == "Response"
 
 
-def test_no_webhook_answers_5xx_whatever_its_fields(app: Flask) -> None:
+def test_no_webhook_answers_5xx_whatever_its_fields(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
     follow_up_id = a_survey_awaiting_its_answer(app)
     answered: dict[int, int] = {}
     for request in requests(follow_up_id):
@@ -236,3 +241,7 @@ def test_no_webhook_answers_5xx_whatever_its_fields(app: Flask) -> None:
         answered[response.status_code] = answered.get(response.status_code, 0) + 1
         check(request, response)
     assert answered.get(200, 0) + answered.get(204, 0) > REQUESTS // 3, answered
+    # Nor did the database refuse a value, which the phone line would answer as if it were
+    # down (ivr.degraded): the caller unknown, what they said only in the spool.
+    refused = [r.getMessage() for r in caplog.records if "without the database" in r.getMessage()]
+    assert refused == []
