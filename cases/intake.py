@@ -234,21 +234,31 @@ def _emergency_case_without_recording(call: Call | None) -> Case | None:
 
 
 def open_emergency_case(call: Call) -> tuple[Case, bool]:
-    """One emergency case per call, however many times the caller presses 9."""
-    existing = db.session.scalar(
-        select(Case).where(Case.call_id == call.id, Case.source == CaseSource.EMERGENCY_CALL)
-    )
-    if existing is not None:
-        return existing, False
-    case = open_case(
-        Intake(
-            CaseSource.EMERGENCY_CALL,
-            call.locale,
-            phone=call.phone,
-            resident=call.resident,
-            call=call,
-            urgency=Urgency.EMERGENCY,
+    """One emergency case per call, however many times the caller presses 9 or Twilio delivers
+    it at once: a unique index (uq_cases_emergency_call) decides between racing deliveries.
+
+    Commits; a delivery that loses the race rolls back (its case and its alerts with it) and
+    gets the winner's case, so the on-duty staff are alerted once. Call it with nothing else
+    pending in the session.
+    """
+
+    def make() -> Case:
+        return open_case(
+            Intake(
+                CaseSource.EMERGENCY_CALL,
+                call.locale,
+                phone=call.phone,
+                resident=call.resident,
+                call=call,
+                urgency=Urgency.EMERGENCY,
+            )
         )
-    )
-    db.session.commit()
-    return case, True
+
+    call_id = call.id  # read now: a lost race expires `call`
+
+    def lookup() -> Case | None:
+        return db.session.scalar(
+            select(Case).where(Case.call_id == call_id, Case.source == CaseSource.EMERGENCY_CALL)
+        )
+
+    return insert_or_get(make, lookup)

@@ -177,6 +177,7 @@ class Call(Base):
 # query that repeats this condition with literal values (no bound parameters).
 OPEN_STATUS_VALUES = tuple(status.value for status in CaseStatus if status.is_open)
 OPEN_CASES_SQL = "status IN ({})".format(", ".join(f"'{value}'" for value in OPEN_STATUS_VALUES))
+EMERGENCY_CALL_SQL = f"source = '{CaseSource.EMERGENCY_CALL.value}'"
 URGENCY_PRIORITY = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.NORMAL: 2}
 
 
@@ -211,6 +212,14 @@ class Case(Base):
             "id",
             sqlite_where=text(OPEN_CASES_SQL),
             postgresql_where=text(OPEN_CASES_SQL),
+        ),
+        # One emergency case per call, however often Twilio delivers the 9 (cases.intake).
+        Index(
+            "uq_cases_emergency_call",
+            "call_id",
+            unique=True,
+            sqlite_where=text(EMERGENCY_CALL_SQL),
+            postgresql_where=text(EMERGENCY_CALL_SQL),
         ),
     )
 
