@@ -21,6 +21,7 @@ from hotline.settings import current_settings
 
 MIN_PASSWORD = 12
 LIMITS = {"username": 50, "display_name": 100, "grid": 50, "department": 100}
+ENDS_SESSIONS = frozenset({"password", "role", "active"})  # changes that sign the account out
 
 
 class AccountRefused(ValueError):
@@ -110,7 +111,8 @@ def _check_role_needs(role: Role, grid: str, department: str) -> None:
 def apply_changes(user: User, changes: AccountChanges) -> list[str]:
     """Set what `changes` gives; the names of the fields that changed (never their values).
 
-    A new password or a deactivation signs the account out everywhere (the caller commits).
+    A new password, a new role or a deactivation signs the account out everywhere (the caller
+    commits): no session key outlives a change of what the account may do.
     """
     values = _checked(changes)
     after = {name: values.get(name, getattr(user, name)) for name in ("role", "grid", "department")}
@@ -121,7 +123,7 @@ def apply_changes(user: User, changes: AccountChanges) -> list[str]:
     if changes.password is not None:
         user.set_password(changes.password)
         changed.append("password")
-    if user.id is not None and ("password" in changed or "active" in changed):
+    if user.id is not None and ENDS_SESSIONS.intersection(changed):
         end_sessions_of(user.id)
     return changed
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 import setup_check
 from accounts.editing import (
+    ENDS_SESSIONS,
     MIN_PASSWORD,
     AccountChanges,
     AccountRefused,
@@ -26,6 +27,7 @@ from accounts.editing import (
 )
 from accounts.models import Role, User
 from accounts.permissions import can_manage
+from accounts.sessions import renew_key
 from cases.errors import Refused
 from cases.models import RoutingRule
 from cases.triage import CATEGORIES
@@ -245,13 +247,15 @@ def _keep_my_own_access(account: User, changes: AccountChanges) -> None:
 @bp.post("/admin/users/<int:user_id>")
 @login_required
 def edit_user(user_id: int) -> ResponseReturnValue:
-    """Save an account; a new password or a deactivation signs it out everywhere."""
+    """Save an account; a new password, role or a deactivation signs it out everywhere."""
     account = _user_or_404(user_id)
 
     def save() -> str:
         changes = _account_form(with_active=True)
         _keep_my_own_access(account, changes)
         changed = apply_changes(account, changes)
+        if account.id == _me().id and ENDS_SESSIONS.intersection(changed):
+            renew_key()  # signed out everywhere else; this browser goes on under a new key
         # Which fields, never their values: the log must not carry phone numbers.
         log.info(
             "account %s changed by %s: %s", account.username, _me().username, ", ".join(changed)

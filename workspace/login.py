@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 
 from accounts.logins import Locked, authenticate
+from accounts.sessions import renew_key
 from workspace.i18n import t
 
 bp = Blueprint("auth", __name__)
@@ -39,6 +40,10 @@ def login() -> ResponseReturnValue:
     if user is None:
         flash(t("common.bad_login"), "error")
         return render_template("login.html"), 401
+    # Nothing from before the login carries over, its key and CSRF token included: whoever
+    # planted them in this browser must not share the session they now open.
+    session.clear()
+    renew_key()
     login_user(user)
     return redirect(_safe_next(request.args.get("next")))
 

@@ -361,3 +361,45 @@ def test_the_cli_and_the_page_refuse_a_weak_password_in_the_same_words(
     )
     message = "The password needs at least 12 characters."
     assert message in shown and cli.output == f"Error: {message}\n"
+
+
+def test_a_new_role_signs_the_account_out_everywhere(
+    app: Flask, admin: FlaskClient, login: Login
+) -> None:
+    """A session key that was someone's as a grid worker must not become an admin's."""
+    with app.app_context():
+        liu = make_user("liu", Role.GRID_WORKER, grid="A1")
+    before = login("liu")
+    assert before.get("/cases").status_code == 200
+    form = _edit_form(role="staff", grid="", password="")
+    assert "Account liu saved." in _post(
+        admin, f"/admin/users/{liu}", f"/admin/users/{liu}", **form
+    )
+    gone = before.get("/cases")
+    assert gone.status_code == 302 and "/login" in gone.headers["Location"]
+    assert login("liu").get("/cases").status_code == 200
+
+
+def test_an_admin_who_changes_their_own_password_goes_on_under_a_new_key(
+    app: Flask, admin: FlaskClient, login: Login
+) -> None:
+    with app.app_context():
+        me = db.session.scalar(select(User.id).where(User.username == "boss"))
+    elsewhere = login("boss")
+    old_key = admin.get_cookie("hotline_session")
+    assert old_key is not None
+    page = f"/admin/users/{me}"
+    form = _edit_form(display_name="Zhao Admin", role="admin", grid="", language="en-US")
+    shown = _post(admin, page, page, **(form | {"password": "a brand new password"}))
+    assert "Account boss saved." in shown  # still signed in, in this browser
+    new_key = admin.get_cookie("hotline_session")
+    assert new_key is not None and new_key.value != old_key.value
+    for stale in (elsewhere, _browser_with(app, old_key.value)):
+        gone = stale.get("/admin/users")
+        assert gone.status_code == 302 and "/login" in gone.headers["Location"]
+
+
+def _browser_with(app: Flask, key: str) -> FlaskClient:
+    browser = app.test_client()
+    browser.set_cookie("hotline_session", key)
+    return browser
