@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import CursorResult, DateTime, Enum, MetaData, Update, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -111,3 +112,10 @@ def describe(error: BaseException) -> str:
     said = getattr(error, "orig", None) or error
     lines = str(said).strip().splitlines()
     return f"{type(said).__name__}: {lines[0] if lines else ''}"
+
+
+def upsert(model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT for this session's database with its ON CONFLICT clauses (both have them)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)

@@ -124,3 +124,30 @@ class SurveyResponse(Base):
         primaryjoin="foreign(SurveyResponse.comment_recording_sid) == Recording.recording_sid",
         viewonly=True,
     )
+
+
+class SmsOptOut(Base):
+    """A number that texted STOP: no text goes to it until it texts START (outreach.outbox).
+
+    Kept by number, not on a resident: an unknown caller has no resident record, and a
+    record's number may change while the person who said STOP keeps theirs.
+    """
+
+    __tablename__ = "sms_opt_outs"
+
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SmsRateWindow(Base):
+    """How many texts a number sent in its current window (the text line's rate limit).
+
+    One row per number, counted by one atomic upsert; on PostgreSQL that upsert also holds the
+    row until the text's transaction ends, so one number's texts are handled in turn.
+    """
+
+    __tablename__ = "sms_rate_windows"
+
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    texts: Mapped[int] = mapped_column(default=0)

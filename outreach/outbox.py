@@ -1,7 +1,8 @@
 """The text outbox: queued in the caller's transaction, sent by a worker after commit.
 
-A text to someone who opted out is kept as `suppressed` (the timeline shows it was not sent),
-never sent; opting out between queueing and sending is checked again at send time.
+A text to a number that opted out is kept as `suppressed` (the timeline shows it was not
+sent), never sent; opting out between queueing and sending is checked again at send time. An
+opt-out is kept by phone number (SmsOptOut), so it holds for a caller we have no record of.
 
 Sending exactly once: a text due now is claimed (SENDING) by whoever queues it, and a later
 or retried one by the dispatcher (outreach.dispatcher); either publishes
@@ -15,15 +16,16 @@ went out (same number, same body, since the claim) and adopts it instead of send
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, exists, select, update
 
 from cases.events import EventKind
 from cases.models import Case, Resident
 from cases.services import add_event
 from hotline.clock import now
-from hotline.db import db, moved_one_row
+from hotline.db import db, moved_one_row, upsert
 from hotline.jobs import publish
 from hotline.redaction import mask_phone
 from hotline.telephony import (
@@ -32,7 +34,7 @@ from hotline.telephony import (
     TelephonyRefused,
     current_telephony,
 )
-from outreach.models import OutboundMessage, OutboundStatus
+from outreach.models import OutboundMessage, OutboundStatus, SmsOptOut
 
 log = logging.getLogger(__name__)
 SEND_LEASE = timedelta(seconds=45)  # longer than the Twilio client's timeout
@@ -41,10 +43,37 @@ RECONCILE_SLACK = timedelta(minutes=2)  # our clock and Twilio's may disagree a 
 
 
 def opted_out(phone: str) -> bool:
-    return bool(
-        db.session.scalar(
-            select(Resident.sms_opt_out).where(Resident.phone == phone, Resident.sms_opt_out)
-        )
+    """No text to this number: it texted STOP (until it texts START), or staff marked the
+    resident with this number "no text messages". Checked when a text is queued and again
+    just before it is sent."""
+    stopped = select(SmsOptOut.phone).where(SmsOptOut.phone == phone)
+    marked = select(Resident.id).where(Resident.phone == phone, Resident.sms_opt_out)
+    return bool(db.session.scalar(select(exists(stopped) | exists(marked))))
+
+
+def texted_stop(phones: Sequence[str]) -> dict[str, datetime]:
+    """Which of these numbers texted STOP (and not START since), and when: for staff pages."""
+    rows = db.session.execute(
+        select(SmsOptOut.phone, SmsOptOut.opted_out_at).where(SmsOptOut.phone.in_(phones))
+    )
+    return {phone: moment for phone, moment in rows}
+
+
+def opt_out(phone: str, moment: datetime) -> None:
+    """STOP from this number: kept by the number, whoever it belongs to (the caller commits)."""
+    db.session.execute(
+        upsert(SmsOptOut).values(phone=phone, opted_out_at=moment).on_conflict_do_nothing()
+    )
+
+
+def opt_in(phone: str) -> None:
+    """START from this number: texts go to it again, its resident's mark included."""
+    db.session.execute(delete(SmsOptOut).where(SmsOptOut.phone == phone))
+    db.session.execute(
+        update(Resident)
+        .where(Resident.phone == phone, Resident.sms_opt_out)
+        .values(sms_opt_out=False)
+        .execution_options(synchronize_session="fetch")
     )
 
 

@@ -84,7 +84,7 @@ def contact_of(case: Case) -> Contact:
         name=resident.name if resident else "",
         locale=supported_locale(language, settings.default_locale),
         can_call=bool(phone) and not (resident and resident.do_not_call),
-        can_text=bool(phone) and not (resident.sms_opt_out if resident else opted_out(phone)),
+        can_text=bool(phone) and not opted_out(phone),
         preferred_hours=parse_preferred(resident.preferred_call_hours if resident else None),
         resident=resident,
     )

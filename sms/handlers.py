@@ -9,11 +9,15 @@ then "三号楼", then "快来人"). A text from the same number within CONTINUA
 previous text to an SMS case that is still new (nobody has picked it up) is added to that case,
 its transcript and its triage, instead of opening another.
 
-Opting out: STOP (and Twilio's other opt-out words, and 退订/TD/수신거부) sets
-Resident.sms_opt_out, which outreach.outbox checks for every text; a number we do not know
-gets a nameless Resident carrying the flag. Like Twilio, an opted-out number gets one
+Opting out: STOP (and Twilio's other opt-out words, and 退订/TD/수신거부) records the number
+as opted out (outreach.outbox, which checks it for every text, when it is queued and when it is
+sent), whether or not we know who it belongs to. Like Twilio, an opted-out number gets one
 confirmation and then no reply to anything (HELP included) until it texts START; what it
 writes is still acted on (a case opens, an answer counts).
+
+Too many texts: each number's texts are counted in a window by one atomic upsert
+(`count_text`), done first thing in a text's transaction; on PostgreSQL it also makes the
+number's texts take turns, so texts arriving at once still join one case.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case as sql_case
+from sqlalchemy import literal, or_, select, update
 
 from cases.events import EventKind
 from cases.intake import Intake, apply_triage, open_case
@@ -37,11 +42,18 @@ from cases.models import (
 )
 from cases.permissions import phone_may_hear
 from cases.services import add_event, case_by_number, latest_open_case
-from hotline.db import db, moved_one_row
+from hotline.db import UTCDateTime, db, moved_one_row, upsert
 from hotline.i18n import Catalogue, catalogue
 from hotline.settings import current_settings
-from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, InboundMessage
+from outreach.models import (
+    FollowUp,
+    FollowUpKind,
+    FollowUpStatus,
+    InboundMessage,
+    SmsRateWindow,
+)
 from outreach.notices import status_report, text_status
+from outreach.outbox import opt_in, opt_out, opted_out
 from outreach.survey import KEYPAD_ANSWERS, record_answer
 from sms.reading import Intent, Reading, is_latin, script_locale
 
@@ -75,6 +87,7 @@ class Context:
     locale: str
     reading: Reading
     moment: datetime
+    place: int  # among the number's texts in the rate limit's window (count_text)
 
     @property
     def replies(self) -> Catalogue:
@@ -108,31 +121,16 @@ def handle(context: Context) -> Handled:
 
 
 def _stop(context: Context) -> Handled:
-    """Opt out; an unknown number gets a resident record that carries the opt-out."""
-    resident = context.resident or _opt_out_record(context)
-    already = resident.sms_opt_out
-    resident.sms_opt_out = True
+    """Opt the number out, known to us or not."""
+    phone = context.text.from_phone
+    already = opted_out(phone)
+    opt_out(phone, context.moment)
     # Like Twilio: one confirmation, then silence (a second STOP is not answered either).
     return Handled("stop", None if already else context.replies.text("stop"))
 
 
-def _opt_out_record(context: Context) -> Resident:
-    """Every text to a number goes through outreach.outbox, which checks Resident.sms_opt_out:
-    so a number staff do not know yet is recorded as a nameless resident that opted out."""
-    resident = Resident(
-        phone=context.text.from_phone,
-        name="",
-        language=context.locale,
-        sms_opt_out=False,
-        created_at=context.moment,
-    )
-    db.session.add(resident)
-    return resident
-
-
 def _start(context: Context) -> Handled:
-    if context.resident is not None:
-        context.resident.sms_opt_out = False
+    opt_in(context.text.from_phone)
     return Handled("start", context.replies.text("start"))
 
 
@@ -143,27 +141,40 @@ def _help(context: Context) -> Handled:
 # ---------------------------------------------------------------- too many texts
 
 
-def _texts_since(context: Context, since: datetime, outcome: str | None = None) -> int:
-    query = select(func.count(InboundMessage.id)).where(
-        InboundMessage.from_phone == context.text.from_phone,
-        InboundMessage.received_at > since,
-        InboundMessage.id != context.message.id,
+def count_text(phone: str, moment: datetime) -> int:
+    """This text's place among its number's texts in the current window (1: the first).
+
+    One statement, so texts arriving at once each get their own place in every web process;
+    a window older than RATE_LIMIT_WINDOW starts again with this text. The caller commits.
+    """
+    window = SmsRateWindow.__table__.c
+    expired = window.window_start <= moment - RATE_LIMIT_WINDOW
+    statement = (
+        upsert(SmsRateWindow)
+        .values(phone=phone, window_start=moment, texts=1)
+        .on_conflict_do_update(
+            index_elements=[window.phone],
+            set_={
+                "texts": sql_case((expired, 1), else_=window.texts + 1),
+                "window_start": sql_case(
+                    (expired, literal(moment, UTCDateTime)), else_=window.window_start
+                ),
+            },
+        )
+        .returning(window.texts)
     )
-    if outcome is not None:
-        query = query.where(InboundMessage.outcome == outcome)
-    return db.session.scalar(query) or 0
+    return int(db.session.execute(statement).scalar_one())
 
 
 def _over_rate_limit(context: Context) -> bool:
-    """Counted in the database, so every web process sees the same texts."""
-    return _texts_since(context, context.moment - RATE_LIMIT_WINDOW) >= RATE_LIMIT_TEXTS
+    return context.place > RATE_LIMIT_TEXTS
 
 
 def _rate_limited(context: Context) -> Handled:
     """Kept on the open case for staff to read, but no new case and one notice per window."""
     case = latest_open_case(context.text.from_phone)
     detail = {"rate_limited": True}
-    if _texts_since(context, context.moment - RATE_LIMIT_WINDOW, "rate_limited"):
+    if context.place > RATE_LIMIT_TEXTS + 1:  # the first text over the limit had the notice
         return Handled("rate_limited_quiet", None, case, detail)
     return Handled("rate_limited", context.replies.text("rate_limited"), case, detail)
 

@@ -28,7 +28,7 @@ from hotline.redaction import mask_phone
 from hotline.settings import current_settings
 from outreach.models import InboundMessage
 from outreach.outbox import opted_out, queue_sms
-from sms.handlers import KEYWORD_HANDLERS, Context, Handled, IncomingText, handle
+from sms.handlers import KEYWORD_HANDLERS, Context, Handled, IncomingText, count_text, handle
 from sms.reading import Intent, Reading, read, script_locale
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,7 @@ def receive(text: IncomingText) -> str | None:
             handled = _handle(text)
             db.session.commit()
         except IntegrityError:
-            # A replay of this MessageSid, or another text of this number creating the same
-            # opt-out record, committed first.
+            # A replay of this MessageSid committed first.
             db.session.rollback()
             continue
         log.info(
@@ -74,11 +73,14 @@ def _handle(text: IncomingText) -> Handled:
     )
     db.session.add(message)
     db.session.flush()  # a replay stops here, before anything is done
+    # First, so that everything after it sees what the number's earlier texts did (on
+    # PostgreSQL it waits for them to commit).
+    place = count_text(text.from_phone, moment)
     resident = find_resident(text.from_phone)
-    was_opted_out = resident is not None and resident.sms_opt_out
+    was_opted_out = opted_out(text.from_phone)
     reading = read(text.body)
     locale = reply_locale(resident, text.body, reading)
-    handled = handle(Context(text, message, resident, locale, reading, moment))
+    handled = handle(Context(text, message, resident, locale, reading, moment, place))
     if was_opted_out and reading.intent != Intent.START:
         handled.reply = None  # after STOP, nothing but the answer to START
     _record(message, handled, text)

@@ -33,6 +33,7 @@ from cases.residents_import import (
 from hotline.db import db
 from hotline.i18n import LOCALES
 from hotline.phones import NotAPhoneNumber, normalise_phone
+from outreach.outbox import texted_stop
 from workspace.i18n import t
 from workspace.views import add_to_nav
 
@@ -141,6 +142,7 @@ def _render_index(
     return render_template(
         "residents.html",
         residents=residents,
+        texted_stop=texted_stop([resident.phone for resident in residents]),
         q=q,
         page=page,
         has_next=has_next,
@@ -256,6 +258,7 @@ def _render_profile(
     return render_template(
         "residents_profile.html",
         resident=resident,
+        texted_stop=texted_stop([resident.phone]).get(resident.phone),
         cases=cases,
         form=form or _profile_values(resident),
         contact_form=contact_form or {"receives_updates": True},

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from cases.models import Case, CaseEvent, CaseSource, Resident
 from hotline.clock import CLOCK_KEY
 from hotline.db import db
-from outreach.models import InboundMessage
+from outreach.models import InboundMessage, OutboundMessage, OutboundStatus
+from outreach.outbox import queue_sms
 from tests.conftest import HOTLINE_NUMBER
 from twilio_double.simulator import CallSimulator
 
@@ -105,3 +106,11 @@ def resident(app: Flask, phone: str = RESIDENT) -> Resident | None:
         if found is not None:
             db.session.expunge(found)
         return found
+
+
+def queued_status(app: Flask, phone: str) -> OutboundStatus:
+    """What becomes of a text the hotline queues for this number now."""
+    with app.app_context():
+        message = queue_sms(phone, "您的事项已处理完成。", "progress")
+        db.session.commit()
+        return db.session.get(OutboundMessage, message.id).status  # type: ignore[union-attr]

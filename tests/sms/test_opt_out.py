@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import io
+import wave
+
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from cases.models import Resident
 from hotline.db import db
 from outreach.models import OutboundMessage, OutboundStatus
-from outreach.outbox import queue_sms
-from tests.sms.helpers import RESIDENT, add_resident, all_cases, messages, resident, text
+from tasks import followups
+from tests.conftest import HOTLINE_NUMBER
+from tests.sms.helpers import (
+    RESIDENT,
+    add_resident,
+    all_cases,
+    messages,
+    queued_status,
+    resident,
+    text,
+)
+from twilio_double.rest import TwilioRestDouble
+from twilio_double.script import Press, Speak
 from twilio_double.simulator import CallSimulator
 
 STRANGER = "+8613800000099"
@@ -19,22 +34,12 @@ TWILIO_STOP = (
 )
 
 
-def queued_status(app: Flask, phone: str) -> OutboundStatus:
-    """What becomes of a text the hotline queues for this number now."""
-    with app.app_context():
-        message = queue_sms(phone, "您的事项已处理完成。", "progress")
-        db.session.commit()
-        return db.session.get(OutboundMessage, message.id).status  # type: ignore[union-attr]
-
-
 def test_a_stranger_who_texts_stop_never_gets_a_text_again(
     app: Flask, phone: CallSimulator
 ) -> None:
     assert text(phone, "STOP", from_=STRANGER) == TWILIO_STOP
-    opted = resident(app, STRANGER)
-    assert opted is not None and opted.sms_opt_out
-    assert opted.name == "" and opted.language == "en-US"
     assert queued_status(app, STRANGER) == OutboundStatus.SUPPRESSED
+    assert resident(app, STRANGER) is None  # kept by the number: no nameless resident
     # Nothing afterwards: not another confirmation, not HELP, not the case number...
     assert text(phone, "STOP", from_=STRANGER) == ""
     assert text(phone, "HELP", from_=STRANGER) == ""
@@ -50,8 +55,6 @@ def test_a_resident_who_texts_stop_is_answered_in_their_language_and_start_undoe
 ) -> None:
     add_resident(app, language="zh-CN")
     assert text(phone, "退订").startswith("您已退订社区服务热线短信")
-    found = resident(app)
-    assert found is not None and found.sms_opt_out and found.name == "王秀英"
     assert queued_status(app, RESIDENT) == OutboundStatus.SUPPRESSED
 
     assert text(phone, "订阅") == "您已重新订阅社区服务热线短信。回复“退订”可停止接收。"
@@ -76,8 +79,7 @@ def test_a_resident_who_texts_stop_is_answered_in_their_language_and_start_undoe
 )
 def test_stop_variants(app: Flask, phone: CallSimulator, body: str, reply_start: str) -> None:
     assert text(phone, body, from_=STRANGER).startswith(reply_start)
-    opted = resident(app, STRANGER)
-    assert opted is not None and opted.sms_opt_out
+    assert queued_status(app, STRANGER) == OutboundStatus.SUPPRESSED
     assert all_cases(app) == []
 
 
@@ -118,3 +120,66 @@ def test_suppressed_texts_are_kept_not_sent(app: Flask, phone: CallSimulator) ->
             select(OutboundMessage).where(OutboundMessage.to_phone == STRANGER)
         ).all()
         assert [row.status for row in rows] == [OutboundStatus.SUPPRESSED]
+
+
+def leave_voicemail(phone: CallSimulator, caller: str) -> None:
+    """A call that leaves a message: the caller's case number is queued to go by text."""
+    audio = io.BytesIO()
+    with wave.open(audio, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x10\x00\xf0\xff" * 8000)
+    phone.call(
+        from_=caller,
+        to=HOTLINE_NUMBER,
+        script=[Press("1"), Speak(audio.getvalue())],
+        url="/ivr/incoming",
+    )
+
+
+def send_queued_texts(app: Flask, phone: str) -> list[OutboundStatus]:
+    """The worker sends what was queued for this number; what became of each text."""
+    with app.app_context():
+        ids = db.session.scalars(
+            select(OutboundMessage.id).where(OutboundMessage.to_phone == phone)
+        ).all()
+    for message_id in ids:
+        followups.send_text.apply(args=[message_id]).get()
+    with app.app_context():
+        return [db.session.get(OutboundMessage, i).status for i in ids]  # type: ignore[union-attr]
+
+
+def texts_sent_to(rest: TwilioRestDouble, phone: str) -> list[str]:
+    return [
+        m["body"] for m in rest.messages if m["to"] == phone and m["direction"] != "outbound-reply"
+    ]
+
+
+def test_stop_from_a_first_time_caller_holds_back_their_queued_case_number_text(
+    app: Flask, phone: CallSimulator, rest: TwilioRestDouble
+) -> None:
+    leave_voicemail(phone, STRANGER)  # nobody knows this number: no resident record
+    assert text(phone, "STOP", from_=STRANGER) == TWILIO_STOP
+    assert send_queued_texts(app, STRANGER) == [OutboundStatus.SUPPRESSED]
+    assert texts_sent_to(rest, STRANGER) == []
+    assert text(phone, "START", from_=STRANGER).startswith("You have successfully been re-")
+    assert queued_status(app, STRANGER) == OutboundStatus.SENDING
+
+
+def test_the_opt_out_stays_with_the_number_that_texted_stop(
+    app: Flask, phone: CallSimulator, rest: TwilioRestDouble
+) -> None:
+    """Staff move a resident to a new number: the old number said STOP, the new one did not."""
+    new_number = "+8613800000088"
+    resident_id = add_resident(app)
+    assert text(phone, "退订").startswith("您已退订")
+    with app.app_context():
+        found = db.session.get(Resident, resident_id)
+        assert found is not None
+        found.phone = new_number
+        db.session.commit()
+    leave_voicemail(phone, RESIDENT)  # the old number is still someone's phone
+    assert send_queued_texts(app, RESIDENT) == [OutboundStatus.SUPPRESSED]
+    assert texts_sent_to(rest, RESIDENT) == []
+    assert queued_status(app, new_number) == OutboundStatus.SENDING

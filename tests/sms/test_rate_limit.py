@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+
 from flask import Flask
 
 from cases.lifecycle import transition
 from cases.models import Case, CaseStatus
 from hotline.db import db
+from outreach.models import OutboundStatus
 from sms.handlers import RATE_LIMIT_TEXTS
-from tests.sms.helpers import Clock, all_cases, events, messages, resident, text
+from tests.conftest import HOTLINE_NUMBER
+from tests.sms.conftest import Poster
+from tests.sms.helpers import RESIDENT, Clock, all_cases, events, messages, queued_status, text
 from twilio_double.simulator import CallSimulator
 
 
@@ -69,8 +74,7 @@ def test_stop_works_however_many_texts_came_before(app: Flask, phone: CallSimula
     for _ in range(RATE_LIMIT_TEXTS + 2):
         text(phone, "👍")
     assert text(phone, "STOP").startswith("You have successfully been unsubscribed")
-    found = resident(app)
-    assert found is not None and found.sms_opt_out
+    assert queued_status(app, RESIDENT) == OutboundStatus.SUPPRESSED
 
 
 def test_other_numbers_are_not_limited(app: Flask, phone: CallSimulator) -> None:
@@ -78,3 +82,35 @@ def test_other_numbers_are_not_limited(app: Flask, phone: CallSimulator) -> None
     for _ in range(RATE_LIMIT_TEXTS + 1):
         text(phone, "👍")
     assert text(phone, "电梯坏了", from_="+8613800000002").startswith("社区服务热线：已收到")
+
+
+def test_a_flood_at_once_is_limited_and_opens_one_case(app: Flask, signed_post: Poster) -> None:
+    """Thirty texts from one number in the same instant: the same limit, still one case."""
+    flood = 30
+    statuses: list[int] = []
+    start = threading.Barrier(flood)
+
+    def deliver(index: int) -> None:
+        start.wait()
+        fields = {
+            "MessageSid": f"SM{index:032d}",
+            "From": RESIDENT,
+            "To": HOTLINE_NUMBER,
+            "Body": f"电梯坏了，快来人 {index}",
+        }
+        statuses.append(signed_post(fields).status_code)
+
+    threads = [threading.Thread(target=deliver, args=(index,)) for index in range(flood)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert statuses == [200] * flood
+    stored = messages(app)
+    assert len(stored) == flood  # nothing dropped
+    acted_on = [m for m in stored if m.outcome in ("new_case", "added_to_case")]
+    assert len(acted_on) <= RATE_LIMIT_TEXTS
+    assert [m.outcome for m in stored].count("rate_limited") == 1  # one notice
+    [case] = all_cases(app)
+    assert {m.case_id for m in stored} == {case.id}

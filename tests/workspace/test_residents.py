@@ -6,6 +6,7 @@ import csv
 import io
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
@@ -17,6 +18,7 @@ from werkzeug.test import TestResponse, encode_multipart
 from accounts.models import Role
 from cases.models import FamilyContact, Resident
 from hotline.db import db
+from outreach.outbox import opt_out
 from tests.workspace.conftest import csrf_token, make_case, make_resident, make_user
 
 Login = Callable[[str], FlaskClient]
@@ -348,3 +350,16 @@ def test_a_whole_centre_list_larger_than_a_form_may_be_is_imported(
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     with app.app_context():
         assert _count() == 6000
+
+
+def test_staff_see_that_a_residents_number_texted_stop(app: Flask, staff: FlaskClient) -> None:
+    """The opt-out is the number's: the profile says so, whatever the resident's own mark."""
+    ids = _seed(app)
+    with app.app_context():
+        opt_out("+8613800000001", datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+        db.session.commit()
+    listed = staff.get("/residents?q=张").get_data(as_text=True)
+    assert 'class="flag">No text messages' in listed
+    profile = staff.get(f"/residents/{ids['zhang']}").get_data(as_text=True)
+    assert "This number texted STOP on 2026-03-02 10:00" in profile
+    assert "texted STOP" not in staff.get(f"/residents/{ids['li']}").get_data(as_text=True)
