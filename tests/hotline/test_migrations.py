@@ -1,19 +1,23 @@
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from alembic import command
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
+from cases.models import Call, Case, CaseSource, Resident
 from hotline import migrate
 from hotline.cli import main
+from outreach.models import InboundMessage, SmsOptOut
 from tests.conftest import new_postgres_database
 
 
 def _round_trip(url: str) -> None:
     migrate.upgrade(url)
     migrate.check(url)  # the models and the migrations agree
-    from alembic import command
-
     command.downgrade(migrate.alembic_config(url), "base")
     migrate.upgrade(url)
 
@@ -54,3 +58,65 @@ def test_db_upgrade_before_the_data_folder_exists_makes_it(tmp_path: Path) -> No
 def test_migrations_on_postgresql() -> None:
     with new_postgres_database() as url:
         _round_trip(url)
+
+
+def _rows_before_exactly_once(session: Session) -> None:
+    """What 0008 could hold: one call with two emergency cases, and opt-outs on residents."""
+    call = Call(call_sid="CA" + "1" * 32, from_phone="+8613800000001", locale="zh-CN")
+    session.add(call)
+    for _ in range(2):
+        session.add(
+            Case(source=CaseSource.EMERGENCY_CALL, phone=call.from_phone, locale="zh-CN", call=call)
+        )
+    session.add_all(
+        [
+            Resident(phone="+8613800000002", name="", sms_opt_out=True),  # a stranger's STOP
+            Resident(phone="+8613800000003", name="王秀英", sms_opt_out=True),  # texted STOP
+            Resident(phone="+8613800000004", name="李明", sms_opt_out=True),  # marked by staff
+            Resident(phone="+8613800000005", name="张伟", sms_opt_out=True),  # STOP, then START
+        ]
+    )
+    moment = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    for index, (phone, outcome) in enumerate(
+        [("+8613800000003", "stop"), ("+8613800000005", "stop"), ("+8613800000005", "start")]
+    ):
+        session.add(
+            InboundMessage(
+                message_sid=f"SM{index:032d}",
+                from_phone=phone,
+                outcome=outcome,
+                received_at=moment + timedelta(minutes=index),
+            )
+        )
+    session.commit()
+
+
+def _exactly_once_carries_over(url: str) -> None:
+    config = migrate.alembic_config(url)
+    command.upgrade(config, "0008")
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            _rows_before_exactly_once(session)
+        command.upgrade(config, "head")
+        with Session(engine) as session:
+            emergency = session.scalars(select(Case.call_id).order_by(Case.id)).all()
+            assert emergency[0] is not None and emergency[1] is None  # kept, let go of the call
+            opted_out = session.scalars(select(SmsOptOut.phone).order_by(SmsOptOut.phone)).all()
+            assert opted_out == ["+8613800000002", "+8613800000003"]
+        command.downgrade(config, "0008")  # and back, without losing an opt-out
+        with Session(engine) as session:
+            marked = session.scalars(select(Resident.phone).where(Resident.sms_opt_out)).all()
+            assert len(marked) == 4
+    finally:
+        engine.dispose()
+
+
+def test_exactly_once_migration_carries_over_on_sqlite(tmp_path: Path) -> None:
+    _exactly_once_carries_over(f"sqlite:///{tmp_path / 'before.db'}")
+
+
+@pytest.mark.postgres
+def test_exactly_once_migration_carries_over_on_postgresql() -> None:
+    with new_postgres_database() as url:
+        _exactly_once_carries_over(url)
