@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -60,8 +61,11 @@ def test_migrations_on_postgresql() -> None:
         _round_trip(url)
 
 
+EXACTLY_ONCE = "0010_once10"
+
+
 def _rows_before_exactly_once(session: Session) -> None:
-    """What 0008 could hold: one call with two emergency cases, and opt-outs on residents."""
+    """Before: one call with two emergency cases, and opt-outs on residents."""
     call = Call(call_sid="CA" + "1" * 32, from_phone="+8613800000001", locale="zh-CN")
     session.add(call)
     for _ in range(2):
@@ -93,7 +97,9 @@ def _rows_before_exactly_once(session: Session) -> None:
 
 def _exactly_once_carries_over(url: str) -> None:
     config = migrate.alembic_config(url)
-    command.upgrade(config, "0008")
+    before = ScriptDirectory.from_config(config).get_revision(EXACTLY_ONCE).down_revision
+    assert isinstance(before, str)
+    command.upgrade(config, before)
     engine = create_engine(url)
     try:
         with Session(engine) as session:
@@ -104,7 +110,7 @@ def _exactly_once_carries_over(url: str) -> None:
             assert emergency[0] is not None and emergency[1] is None  # kept, let go of the call
             opted_out = session.scalars(select(SmsOptOut.phone).order_by(SmsOptOut.phone)).all()
             assert opted_out == ["+8613800000002", "+8613800000003"]
-        command.downgrade(config, "0008")  # and back, without losing an opt-out
+        command.downgrade(config, before)  # and back, without losing an opt-out
         with Session(engine) as session:
             marked = session.scalars(select(Resident.phone).where(Resident.sms_opt_out)).all()
             assert len(marked) == 4
