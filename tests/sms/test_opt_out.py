@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import wave
-
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -14,6 +11,7 @@ from hotline.db import db
 from outreach.models import OutboundMessage, OutboundStatus
 from tasks import followups
 from tests.conftest import HOTLINE_NUMBER
+from tests.ivr.test_phone_line import speech_wav, transcribe
 from tests.sms.helpers import (
     RESIDENT,
     add_resident,
@@ -122,20 +120,11 @@ def test_suppressed_texts_are_kept_not_sent(app: Flask, phone: CallSimulator) ->
         assert [row.status for row in rows] == [OutboundStatus.SUPPRESSED]
 
 
-def leave_voicemail(phone: CallSimulator, caller: str) -> None:
-    """A call that leaves a message: the caller's case number is queued to go by text."""
-    audio = io.BytesIO()
-    with wave.open(audio, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(8000)
-        out.writeframes(b"\x10\x00\xf0\xff" * 8000)
-    phone.call(
-        from_=caller,
-        to=HOTLINE_NUMBER,
-        script=[Press("1"), Speak(audio.getvalue())],
-        url="/ivr/incoming",
-    )
+def leave_voicemail(app: Flask, phone: CallSimulator, caller: str) -> None:
+    """A call that leaves a message: once transcribed, its case number is queued as a text."""
+    script = [Press("1"), Speak(speech_wav())]
+    phone.call(from_=caller, to=HOTLINE_NUMBER, script=script, url="/ivr/incoming")
+    transcribe(app)
 
 
 def send_queued_texts(app: Flask, phone: str) -> list[OutboundStatus]:
@@ -159,7 +148,7 @@ def texts_sent_to(rest: TwilioRestDouble, phone: str) -> list[str]:
 def test_stop_from_a_first_time_caller_holds_back_their_queued_case_number_text(
     app: Flask, phone: CallSimulator, rest: TwilioRestDouble
 ) -> None:
-    leave_voicemail(phone, STRANGER)  # nobody knows this number: no resident record
+    leave_voicemail(app, phone, STRANGER)  # nobody knows this number: no resident record
     assert text(phone, "STOP", from_=STRANGER) == TWILIO_STOP
     assert send_queued_texts(app, STRANGER) == [OutboundStatus.SUPPRESSED]
     assert texts_sent_to(rest, STRANGER) == []
@@ -179,7 +168,7 @@ def test_the_opt_out_stays_with_the_number_that_texted_stop(
         assert found is not None
         found.phone = new_number
         db.session.commit()
-    leave_voicemail(phone, RESIDENT)  # the old number is still someone's phone
+    leave_voicemail(app, phone, RESIDENT)  # the old number is still someone's phone
     assert send_queued_texts(app, RESIDENT) == [OutboundStatus.SUPPRESSED]
     assert texts_sent_to(rest, RESIDENT) == []
     assert queued_status(app, new_number) == OutboundStatus.SENDING
