@@ -3,9 +3,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from alembic import command
 from alembic.script import ScriptDirectory
+from click.testing import CliRunner
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -61,7 +61,7 @@ def test_migrations_on_postgresql() -> None:
         _round_trip(url)
 
 
-EXACTLY_ONCE = "0010_once10"
+EXACTLY_ONCE = "0011_once10"
 
 
 def _rows_before_exactly_once(session: Session) -> None:

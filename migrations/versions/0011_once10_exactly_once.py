@@ -1,7 +1,7 @@
 """exactly once under concurrency: one emergency case per call, opt-outs and text counts by number
 
-Revision ID: 0010_once10
-Revises: 0009_call_backs
+Revision ID: 0011_once10
+Revises: 0010_recording_problem
 Create Date: 2026-12-10 09:00:00
 
 * One emergency case per call: a partial unique index on cases(call_id) for the emergency key's
@@ -20,8 +20,8 @@ from alembic import op
 
 import hotline.db
 
-revision: str = '0010_once10'
-down_revision: str | None = '0009_call_backs'
+revision: str = '0011_once10'
+down_revision: str | None = '0010_recording_problem'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
