@@ -336,6 +336,10 @@ class Recording(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A running transcription holds the recording until lease_until and keeps extending it
+    # (cases.recordings.take_lease): a lapsed lease means its worker died, and it is re-sent.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_holder: Mapped[str] = mapped_column(String(64), default="")  # the Celery task id
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     transcribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

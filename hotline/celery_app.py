@@ -10,18 +10,26 @@ from flask import Flask
 
 from hotline.config import Settings
 from hotline.jobs import HotlineTask, beat_schedule
+from hotline.task_budget import visibility_timeout
 
 # Where the tasks live; each declares its own periodic jobs (hotline.jobs.periodic).
 TASK_MODULES = ["tasks.recordings", "tasks.escalation", "tasks.followups"]
 SPEECH_QUEUE = "speech"
 DEFAULT_QUEUE = "celery"
+PUBLISH_RETRY_POLICY = {
+    "max_retries": 3,
+    "interval_start": 0.1,
+    "interval_step": 0.3,
+    "interval_max": 0.5,
+}
 
 
-def _transport_options(broker_url: str) -> dict[str, Any]:
-    if broker_url.startswith(("redis", "rediss", "sqs")):
-        # Longer than the longest transcription, so the broker does not hand a task that is
-        # still running (acknowledged late) to a second worker.
-        return {"visibility_timeout": 3600}
+def _transport_options(settings: Settings) -> dict[str, Any]:
+    if settings.broker_url.startswith(("redis", "rediss", "sqs")):
+        # Longer than the longest task (with its retry's wait), so the broker does not hand a
+        # task that is still running (acknowledged late) to a second worker; short enough
+        # that the broker itself re-sends what a dead worker held within minutes.
+        return {"visibility_timeout": visibility_timeout(settings)}
     return {}  # AMQP has no visibility timeout; the SQLAlchemy transport takes none
 
 
@@ -41,7 +49,10 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
     celery_app.conf.update(
         broker_url=settings.broker_url,
         broker_connection_retry_on_startup=True,
-        broker_transport_options=_transport_options(settings.broker_url),
+        broker_transport_options=_transport_options(settings),
+        # A publish that meets a broker connection error is tried again 3 times within about
+        # a second; then the row's claim is given back and the sweeps publish it again.
+        task_publish_retry_policy=PUBLISH_RETRY_POLICY,
         task_ignore_result=True,
         # Acknowledge only when a task has finished: a worker killed mid-task loses nothing.
         task_acks_late=True,

@@ -9,17 +9,26 @@
 * A publish that fails after the commit (the broker is down) is logged, not raised: the data
   is committed, and every job keeps its state in the database where a periodic sweep finds it
   again (the outbox, the dispatcher, stalled recordings).
+* A task that meets a database error (the server restarting, a connection cut, SQLite busy)
+  is retried after 1, 2, 4 ... 30 s, for about two minutes; after that the database sweeps
+  re-send it, as they do every lost task. Every task is idempotent, so a retry is harmless.
 * `@periodic(seconds)` declares a beat job next to the code it runs; `beat_schedule()` gathers
   them. Each run holds a lock in the database (`job_locks`), so a second beat started by
-  mistake, or a slow run overlapping the next tick, never runs a job twice at once.
+  mistake, or a slow run overlapping the next tick, never runs a job twice at once. A periodic
+  job is not retried: its next tick is its retry.
+* `heartbeat(beat, every, at_most)` calls `beat` from a thread while a long step runs, so a
+  task can keep a lease on its row alive and a lapsed lease means its worker died.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
@@ -27,10 +36,11 @@ from typing import Any, ParamSpec, TypeVar
 from celery import Task, shared_task
 from flask import current_app, has_app_context
 from flask_sqlalchemy.session import Session
-from sqlalchemy import Executable, String, event, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Executable, String, event, select, update
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Mapped, ORMExecuteState, SessionTransaction, mapped_column
 
+from hotline.clock import now
 from hotline.db import Base, UTCDateTime, db, moved_one_row, utcnow
 
 log = logging.getLogger(__name__)
@@ -39,6 +49,10 @@ R = TypeVar("R")
 
 _PENDING = "hotline.tasks_after_commit"
 _WROTE = "hotline.wrote"
+# What a database that is restarting, unreachable or busy raises; worth trying again.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+DATABASE_RETRIES = 8  # 1 + 2 + 4 + 8 + 16 + 30 + 30 + 30 s: about two minutes
+DATABASE_BACKOFF_MAX_S = 30
 
 
 # ------------------------------------------------------------------ publish after commit
@@ -73,13 +87,28 @@ class _Deferred:
 
 
 class HotlineTask(Task):
-    """Runs in the Flask app's context; publishes after the caller's transaction commits."""
+    """Runs in the Flask app's context; publishes after the caller's transaction commits;
+    tries again after a database error."""
 
     flask_app: Any = None  # set by hotline.celery_app.celery_init_app
+    retry_on_database_errors = True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         with self.flask_app.app_context():
-            return self.run(*args, **kwargs)
+            try:
+                return self.run(*args, **kwargs)
+            except DATABASE_ERRORS as error:
+                if not self.retry_on_database_errors:
+                    raise
+                # The session's transaction died with its connection: drop it, so that the
+                # retry is published now (not "after a commit" that will never come).
+                db.session.remove()
+                log.warning("%s met a database error, will retry: %s", self.name, error)
+                raise self.retry(
+                    exc=error,
+                    countdown=database_backoff(self.request.retries),
+                    max_retries=DATABASE_RETRIES,
+                ) from error
 
     def apply_async(
         self,
@@ -92,6 +121,11 @@ class HotlineTask(Task):
             return super().apply_async(args, kwargs, **options)
         session.info.setdefault(_PENDING, []).append(_Deferred(self, args, kwargs, options))
         return None
+
+
+def database_backoff(retries: int) -> int:
+    """Seconds before retry number `retries` + 1 after a database error."""
+    return int(min(DATABASE_BACKOFF_MAX_S, 2**retries))
 
 
 def _writing_session() -> Session | None:
@@ -141,13 +175,15 @@ _SCHEDULE: dict[str, float] = {}
 
 
 class JobLock(Base):
-    """Who runs a periodic job now, and until when at most (a killed worker's lock expires)."""
+    """Who runs a periodic job now, and until when at most (a killed worker's lock expires);
+    and when its last run that went to the end began."""
 
     __tablename__ = "job_locks"
 
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     holder: Mapped[str] = mapped_column(String(64), default="")
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def acquire_lock(name: str, ttl: timedelta) -> str | None:
@@ -165,15 +201,22 @@ def acquire_lock(name: str, ttl: timedelta) -> str | None:
     return token if taken else None
 
 
-def release_lock(name: str, token: str) -> None:
+def release_lock(name: str, token: str, succeeded_at: datetime | None = None) -> None:
+    """Free the lock; `succeeded_at`: the run went to its end, having begun then."""
     db.session.rollback()  # whatever the job left unfinished is not ours to commit
+    done = {"succeeded_at": succeeded_at} if succeeded_at is not None else {}
     db.session.execute(
         update(JobLock)
         .where(JobLock.name == name, JobLock.holder == token)
-        .values(holder="", expires_at=utcnow())
+        .values(holder="", expires_at=utcnow(), **done)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+
+
+def last_success(name: str) -> datetime | None:
+    """When the last run of the named periodic job that went to its end began."""
+    return db.session.scalar(select(JobLock.succeeded_at).where(JobLock.name == name))
 
 
 def _ensure_lock_row(name: str) -> None:
@@ -199,16 +242,20 @@ def periodic(
 
         @functools.wraps(function)
         def run_once(*args: P.args, **kwargs: P.kwargs) -> R | None:
+            began = now()
             token = acquire_lock(name, lock_for)
             if token is None:
                 log.info("%s is already running elsewhere: this run skipped", name)
                 return None
+            succeeded = None
             try:
-                return function(*args, **kwargs)
+                result = function(*args, **kwargs)
+                succeeded = began
+                return result
             finally:
-                release_lock(name, token)
+                release_lock(name, token, succeeded)
 
-        return shared_task(name=name)(run_once)
+        return shared_task(name=name, retry_on_database_errors=False)(run_once)
 
     return decorate
 
@@ -232,3 +279,32 @@ def publish(task_name: str, *args: Any, undo: Executable | None = None) -> None:
         deferred.publish()
     else:
         session.info.setdefault(_PENDING, []).append(deferred)
+
+
+# ------------------------------------------------------------------ keeping a lease alive
+@contextmanager
+def heartbeat(beat: Callable[[], bool], every: float, at_most: float) -> Iterator[None]:
+    """Call `beat` every `every` seconds from a thread, in this app's context, while the block
+    runs; for `at_most` seconds at most (a step that hangs lets its lease lapse), and until
+    `beat` returns False (the lease is no longer ours). A beat that fails is logged: the next
+    one tries again, and if none gets through the lease lapses, as it should."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stop = threading.Event()
+
+    def run() -> None:
+        give_up = time.monotonic() + at_most
+        while not stop.wait(every) and time.monotonic() < give_up:
+            with app.app_context():
+                try:
+                    if not beat():
+                        return
+                except Exception:
+                    log.exception("heartbeat %s failed", getattr(beat, "__name__", beat))
+
+    thread = threading.Thread(target=run, name="heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

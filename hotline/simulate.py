@@ -17,8 +17,15 @@ from sqlalchemy import select
 
 from hotline.app import create_app
 from hotline.config import Settings
-from hotline.db import db
-from hotline.telephony.local import ANSWERED, LOCAL_NUMBER, UNANSWERED, auth_token, recordings_dir
+from hotline.db import db, utcnow
+from hotline.telephony.local import (
+    ANSWERED,
+    LOCAL_NUMBER,
+    UNANSWERED,
+    RecordingNote,
+    auth_token,
+    recordings_dir,
+)
 from hotline.telephony.models import EntryKind, LocalLineEntry
 from twilio_double.results import CallResult
 from twilio_double.script import CallerAction, Press, Speak
@@ -41,12 +48,16 @@ class LocalLinePhone(CallSimulator):
         self.recordings = recordings_dir(settings)
 
     def _store_recording(self, call: Any, sid: str, wav: bytes, duration: int) -> None:
-        """Written (atomically) before the hotline hears of the recording, as Twilio's is."""
+        """Written (atomically) before the hotline hears of the recording, as Twilio's is,
+        with a note of its call that reconciliation reads should the callbacks not get through."""
         self.recordings.mkdir(parents=True, exist_ok=True)
         handle, temp_name = tempfile.mkstemp(dir=self.recordings, suffix=".part")
         with os.fdopen(handle, "wb") as out:
             out.write(wav)
         os.replace(temp_name, self.recordings / f"{sid}.wav")
+        result = call.result
+        note = RecordingNote(sid, result.call_sid, result.from_, result.to, duration, utcnow())
+        note.write(self.recordings)
 
 
 def _local_settings() -> Settings:

@@ -61,13 +61,17 @@ S = FollowUpStatus
 BATCH = 500
 # At most this many claimed rows wait in the broker at once; the rest wait in the database,
 # where they cost nothing. A bounded queue also means that a claim older than CLAIM_STALE was
-# really lost (at the embedded broker's ~2 tasks/s, 2000 drain in ~17 minutes), so
-# republishing never floods a busy queue with duplicates. Each 15 s run tops the queue up,
-# which caps dispatch at ~130 follow-ups/s: raise it for many workers.
-MAX_IN_FLIGHT = 2000
-CLAIM_STALE = timedelta(minutes=20)  # a claimed row whose task never ran is published again
+# really lost (at the embedded broker's ~2 tasks/s, 300 drain in 2.5 minutes), so
+# republishing never floods a busy queue with duplicates (and a duplicate does nothing: the
+# task's conditional UPDATE or lease decides). Each 15 s run tops the queue up, which caps
+# dispatch at 20 follow-ups or texts a second, above what Twilio accepts from one number
+# (1 call a second by default, about 1 text a second from a long code).
+MAX_IN_FLIGHT = 300
+CLAIM_STALE = timedelta(minutes=3)  # a claimed row whose task never ran is published again
 PLACING_LEASE = timedelta(seconds=60)  # > the Twilio client's timeout: a live worker keeps it
-SEND_STALE = timedelta(minutes=5)
+# A claimed text whose task never ran, or whose send lease (outreach.outbox) lapsed this long
+# ago, is published again: its worker or the broker lost it.
+SEND_STALE = timedelta(minutes=2)
 # A placed call whose final status callback has not come after this is looked up at Twilio.
 AWAITING_CHECK = timedelta(minutes=30)
 RECONCILE_SLACK = timedelta(minutes=2)  # our clock and Twilio's may disagree a little

@@ -6,15 +6,24 @@ fills it in (transcript, words, triage). A voicemail that already has its case (
 call's, or one opened while the transcript was late) is filled in. A survey comment keeps its
 transcript and goes on the case's timeline. Download, retries, errors and re-queueing are the
 same for all (cases.recordings); when the machine fails for good, the voicemail's case opens
-without a transcript, for staff to listen to. Idempotent: a recording already transcribed is
-left alone, and a worker killed mid-task has its message redelivered (late acknowledgement).
+without a transcript, for staff to listen to.
+
+Idempotent: the task takes a lease on the recording and keeps it alive while it works, so a
+duplicate finds it held and does nothing; a recording already transcribed is left alone; and
+should two tasks ever both transcribe it (a worker thought dead was only slow), the first to
+move it out of PENDING applies its result and the other's transaction is rolled back. A worker
+killed mid-task stops renewing the lease, and beat's sweep sends the recording again.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import uuid
+from datetime import timedelta
 
 from celery import Task, shared_task
+from sqlalchemy import update
 
 import speech
 from cases.callbacks import call_back_instead
@@ -28,39 +37,53 @@ from cases.models import (
     RecordingStatus,
     TranscriptProblem,
 )
-from cases.recordings import open_overdue_voicemails, requeue_stalled
+from cases.recordings import (
+    HEARTBEAT_S,
+    SWEEP_EVERY_S,
+    open_overdue_voicemails,
+    renew_lease,
+    requeue_stalled,
+    retry_later,
+    take_lease,
+)
 from cases.services import add_event
 from hotline.clock import now
-from hotline.db import db
-from hotline.jobs import periodic
+from hotline.db import db, moved_one_row
+from hotline.jobs import heartbeat, last_success, periodic
 from hotline.settings import current_settings
+from hotline.task_budget import DOWNLOAD_ATTEMPTS, download_retry_delay, longest_transcription
 from hotline.telephony import (
     DownloadedRecording,
     RecordingCredentialsRejected,
     RecordingDownloadError,
+    TelephonyNotConfigured,
     current_telephony,
 )
+from outreach import reconcile
 
 log = logging.getLogger(__name__)
 
-DOWNLOAD_ATTEMPTS = 5
+RECONCILE_EVERY_S = 120.0
+RECONCILE_JOB = "tasks.recordings.reconcile_recordings"
 CREDENTIALS_REJECTED = (
     "The recording could not be fetched: Twilio rejected the hotline's account credentials "
     "— check TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN."
 )
 
 
-def retry_delay(retries: int) -> int:
-    return round(current_settings().retry_base_seconds * 2**retries)
-
-
 @shared_task(bind=True, max_retries=DOWNLOAD_ATTEMPTS - 1)
 def transcribe_recording(self: Task, recording_id: int) -> None:
+    task_id = self.request.id or uuid.uuid4().hex  # None when called as a plain function
+    if not take_lease(recording_id, task_id, now()):
+        return  # done already, or a live task holds it
+    longest = longest_transcription(current_settings()).total_seconds()
+    with heartbeat(functools.partial(renew_lease, recording_id, task_id), HEARTBEAT_S, longest):
+        _transcribe(self, recording_id)
+
+
+def _transcribe(self: Task, recording_id: int) -> None:
     recording = db.session.get(Recording, recording_id)
-    if recording is None or recording.status != RecordingStatus.PENDING:
-        return
-    recording.attempts += 1
-    db.session.commit()
+    assert recording is not None, "the lease was just taken on it"
     downloaded = _download(self, recording)
     if downloaded is None:
         return
@@ -81,12 +104,12 @@ def transcribe_recording(self: Task, recording_id: int) -> None:
     if awaits_verdict and speech.heard(level, transcript) == speech.Heard.NOISE:
         _no_speech(recording, CallBackReason.NOISE, transcript, level)
     elif recording.purpose == RecordingPurpose.SURVEY_COMMENT:
-        _transcribed(recording, transcript, level)
-        _apply_comment(recording, transcript)
+        if _transcribed(recording, transcript, level):
+            _apply_comment(recording, transcript)
     else:
         open_voicemail_case(recording)  # first: it may roll back, should the sweep win
-        _transcribed(recording, transcript, level)
-        _apply_transcript(recording, transcript)
+        if _transcribed(recording, transcript, level):
+            _apply_transcript(recording, transcript)
 
 
 def _download(self: Task, recording: Recording) -> DownloadedRecording | None:
@@ -107,9 +130,9 @@ def _download(self: Task, recording: Recording) -> DownloadedRecording | None:
         return None
     except RecordingDownloadError as error:
         if self.request.retries < DOWNLOAD_ATTEMPTS - 1:
-            recording.last_error = str(error)
-            db.session.commit()
-            raise self.retry(countdown=retry_delay(self.request.retries)) from error
+            delay = download_retry_delay(current_settings(), self.request.retries)
+            retry_later(recording, delay, str(error))
+            raise self.retry(countdown=delay) from error
         _fail(
             recording,
             f"Could not download the recording after {recording.attempts} attempts: {error}",
@@ -133,14 +156,34 @@ def _case_of(recording: Recording) -> Case:
     return case
 
 
+def _settle(recording: Recording, status: RecordingStatus) -> bool:
+    """Move the recording out of PENDING: True for the one task that does. Another task that
+    got there first (a worker thought dead was only slow) wins; ours is rolled back, with the
+    case it may have opened in the same transaction."""
+    settled = moved_one_row(
+        update(Recording)
+        .where(Recording.id == recording.id, Recording.status == RecordingStatus.PENDING)
+        .values(status=status, lease_until=None, lease_holder="")
+        .execution_options(synchronize_session=False)
+    )
+    if not settled:
+        db.session.rollback()
+        log.info("recording %s was settled by another task", recording.recording_sid)
+        return False
+    recording.status = status
+    return True
+
+
 def _transcribed(
     recording: Recording, transcript: speech.Transcript, level: speech.Loudness | None
-) -> None:
-    recording.status = RecordingStatus.TRANSCRIBED
+) -> bool:
+    if not _settle(recording, RecordingStatus.TRANSCRIBED):
+        return False
     recording.transcribed_at = now()
     recording.transcript = transcript.text
     recording.problem = _problem_of(transcript, level)
     recording.duration_s = recording.duration_s or transcript.duration_s
+    return True
 
 
 def problem_of(error: speech.SpeechError) -> TranscriptProblem:
@@ -162,8 +205,8 @@ def _no_speech(
     if call_back_instead(recording, reason, transcript.text):
         log.info("recording %s holds no speech (%s)", recording.recording_sid, reason.value)
         return
-    _transcribed(recording, transcript, level)
-    _apply_transcript(recording, transcript)
+    if _transcribed(recording, transcript, level):
+        _apply_transcript(recording, transcript)
 
 
 def _fail(
@@ -177,7 +220,8 @@ def _fail(
     in their words; the message (what to install, say) is for operators: the log and the API."""
     if recording.purpose == RecordingPurpose.VOICEMAIL:
         open_voicemail_case(recording)  # first: it may roll back, should the sweep win
-    recording.status = RecordingStatus.FAILED
+    if not _settle(recording, RecordingStatus.FAILED):
+        return
     recording.last_error = message
     case = _case_of(recording)
     if recording.purpose == RecordingPurpose.SURVEY_COMMENT:
@@ -261,10 +305,22 @@ def _operator_note(transcript: speech.Transcript, problem: TranscriptProblem | N
     return " ".join(notes)
 
 
-@periodic(60.0)
+@periodic(SWEEP_EVERY_S, lock_for=timedelta(minutes=1))
 def requeue_stalled_recordings() -> int:
-    """Beat, every minute: open the case of a message whose transcript is late, and re-send
-    recordings whose task was lost or never published."""
+    """Beat, every 5 s: open the case of a message whose transcript is late, and re-send
+    recordings whose task was lost, never published, or died with its worker. (Its lock lapses
+    within a minute should the worker running it die.)"""
     moment = now()
     open_overdue_voicemails(moment)
     return requeue_stalled(moment)
+
+
+@periodic(RECONCILE_EVERY_S, lock_for=timedelta(minutes=5))
+def reconcile_recordings() -> int:
+    """Beat, every 2 minutes: take in the recordings Twilio has whose callbacks never reached
+    the hotline (outreach.reconcile), so a lost callback costs minutes, not a message."""
+    since = reconcile.window_start(last_success(RECONCILE_JOB), now())
+    try:
+        return reconcile.take_in_missed_recordings(since)
+    except TelephonyNotConfigured:
+        return 0  # no Twilio account yet: nothing to ask

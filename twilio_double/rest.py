@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -325,6 +325,7 @@ class TwilioRestDouble:
         duration: int | None = None,
         fault: RecordingFault | None = None,
         source: str = "RecordVerb",
+        status: str = "completed",
     ) -> str:
         """Store a recording for ``call_sid`` and return its RE sid.
 
@@ -333,6 +334,8 @@ class TwilioRestDouble:
         ``truncated`` (200, first half of the bytes), ``short-read`` (headers
         announce the full length, the connection closes after half) or
         ``not-found`` (404). ``.mp3`` is served only when ``mp3`` is given.
+        ``status`` is what the list and the resource say (``in-progress`` while
+        the caller still speaks: Twilio then gives the duration as -1).
         """
         data = read_audio_bytes(audio)
         sid = sid or new_sid("RE")
@@ -340,11 +343,23 @@ class TwilioRestDouble:
             seconds = wav_duration(data)
             duration = round(seconds) if seconds is not None else 0
         resource = self._recording_resource(sid, call_sid, duration, source)
+        resource["status"] = status
+        if status == "in-progress":
+            resource["duration"] = "-1"
         with self._lock:
             self._state.recordings[sid] = _Recording(
                 sid, call_sid, data, content_type, mp3, fault, resource
             )
         return sid
+
+    def set_recording_status(self, sid: str, status: str, duration: int | None = None) -> None:
+        """Change a stored recording's status (``completed`` once the caller hung up)."""
+        with self._lock:
+            resource = self._state.recordings[sid].resource
+            resource["status"] = status
+            resource["date_updated"] = rfc2822_now()
+            if duration is not None:
+                resource["duration"] = str(duration)
 
     def set_recording_fault(self, sid: str, fault: RecordingFault | None) -> None:
         """Change (or clear, with ``None``) the media fault of a stored recording."""
@@ -685,12 +700,17 @@ class TwilioRestDouble:
         }
 
     def _list_recordings(self, request: Request, call_sid: str | None = None) -> Response:
+        """Filtered by CallSid and by creation time (``DateCreated>``, ``DateCreated<``: on
+        or after, on or before; a date or an ISO 8601 time in GMT), as Twilio filters."""
         wanted = call_sid or request.args.get("CallSid")
+        after = _time_filter(request.args.get("DateCreated>"))
+        before = _time_filter(request.args.get("DateCreated<"))
         with self._lock:
             items = [
                 dict(r.resource)
                 for r in self._state.recordings.values()
-                if wanted is None or r.call_sid == wanted
+                if (wanted is None or r.call_sid == wanted)
+                and _created_within(r.resource, after, before)
             ]
         return _json(_page(request, "recordings", items))
 
@@ -749,6 +769,20 @@ class TwilioRestDouble:
 def _public(resource: dict[str, Any]) -> dict[str, Any]:
     """The JSON Twilio would return: the resource without the double's own keys."""
     return {k: v for k, v in resource.items() if k not in ("request", "status_callback_event")}
+
+
+def _time_filter(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _created_within(
+    resource: dict[str, Any], after: datetime | None, before: datetime | None
+) -> bool:
+    created = parsedate_to_datetime(resource["date_created"])
+    return (after is None or created >= after) and (before is None or created <= before)
 
 
 def _matches(resource: dict[str, Any], filters: dict[str, str | None]) -> bool:

@@ -11,10 +11,13 @@ which a proxy forwards to the app. A transport does that forwarding in a test:
 * :class:`HttpTransport` POSTs with ``requests`` to a live server at
   ``target_base_url``, keeping the public path and query. ``forwarded_headers``
   adds ``X-Forwarded-Proto``/``X-Forwarded-Host`` naming the public origin.
+* :class:`LosingTransport` wraps another and loses the requests whose path matches a
+  pattern (Twilio got 503 and gave up): callbacks that never reached the app.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -112,3 +115,24 @@ class HttpTransport:
 
     def close(self) -> None:
         self._session.close()
+
+
+class LosingTransport:
+    """Deliver webhooks through `inner`, except those whose path matches `lost`: they get 503
+    without reaching the app. `dropped` lists their URLs."""
+
+    def __init__(self, inner: Transport, lost: str) -> None:
+        self.inner = inner
+        self.lost = re.compile(lost)
+        self.dropped: list[str] = []
+
+    def request(
+        self, method: str, url: str, params: Mapping[str, str], headers: Mapping[str, str]
+    ) -> WireResponse:
+        if self.lost.search(urlsplit(url).path):
+            self.dropped.append(url)
+            return WireResponse(503, b"", {})
+        return self.inner.request(method, url, params, headers)
+
+    def close(self) -> None:
+        self.inner.close()

@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from hotline.config import Settings
 from hotline.telephony.local import LocalLine
 from hotline.telephony.port import (
+    CarrierRecording,
     CredentialsRejected,
     DownloadedRecording,
     PlacedCall,
@@ -23,6 +24,7 @@ from hotline.telephony.port import (
 from hotline.telephony.twilio import TwilioTelephony
 
 __all__ = [
+    "CarrierRecording",
     "CredentialsRejected",
     "DownloadedRecording",
     "LocalLine",

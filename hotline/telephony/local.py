@@ -11,19 +11,23 @@ loop work. Reconciliation (calls_to_since, fetch_call, message_sent_since) reads
   retries, then the survey by text, then a home visit, all visible on this line. A call played
   with `hotline simulate answer` is `completed` instead.
 - Recordings: `hotline simulate call` writes `<data dir>/local_line/recordings/<RecordingSid>.wav`
-  before it tells the hotline about it; download_recording copies it from there.
+  before it tells the hotline about it, with `<RecordingSid>.json` saying which call it was
+  (call SID, from, to, duration), as Twilio keeps both; download_recording copies the WAV from
+  there, and recordings_since and fetch_call read the notes (for reconciliation).
 - Webhooks are still signed: the line's own auth token is kept in `<data dir>/local_line_token`
   (0600, made once), and `hotline simulate` signs with it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import tempfile
 import uuid
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -34,7 +38,12 @@ from hotline.config import Settings
 from hotline.db import db
 from hotline.instance_secret import instance_secret
 from hotline.telephony.models import EntryKind, LocalLineEntry
-from hotline.telephony.port import DownloadedRecording, PlacedCall, RecordingDownloadError
+from hotline.telephony.port import (
+    CarrierRecording,
+    DownloadedRecording,
+    PlacedCall,
+    RecordingDownloadError,
+)
 
 LOCAL_NUMBER = "+10000000000"  # the hotline's number when HOTLINE_NUMBER is not set
 UNANSWERED = "no-answer"
@@ -130,9 +139,21 @@ class LocalLine:
                 LocalLineEntry.sid == sid, LocalLineEntry.kind == EntryKind.CALL
             )
         )
-        if entry is None:
-            raise LookupError(f"the local line placed no call {sid}")
-        return _placed(entry)
+        if entry is not None:
+            return _placed(entry)
+        for note in self._recording_notes():  # a call the simulator made to the hotline
+            if note.call_sid == sid:
+                return note.call()
+        raise LookupError(f"the local line has no call {sid}")
+
+    def recordings_since(self, since: datetime) -> list[CarrierRecording]:
+        notes = [note for note in self._recording_notes() if note.created_at >= since]
+        notes.sort(key=lambda note: note.created_at, reverse=True)
+        return [note.recording() for note in notes]
+
+    def _recording_notes(self) -> list[RecordingNote]:
+        folder = recordings_dir(self.settings)
+        return [RecordingNote.read(path) for path in sorted(folder.glob("RE*.json"))]
 
     def message_sent_since(self, to: str, body: str, since: datetime) -> str | None:
         for entry in self._newest_to(EntryKind.TEXT, to, since):
@@ -159,7 +180,62 @@ class LocalLine:
 
 
 def _placed(entry: LocalLineEntry) -> PlacedCall:
-    return PlacedCall(entry.sid, entry.status, entry.created_at)
+    return PlacedCall(
+        entry.sid,
+        entry.status,
+        entry.created_at,
+        from_phone=entry.from_phone,
+        to_phone=entry.to_phone,
+        direction="outbound-api",
+    )
+
+
+@dataclass(frozen=True)
+class RecordingNote:
+    """What the local line keeps next to a recording: its call, as Twilio would know it."""
+
+    sid: str
+    call_sid: str
+    from_phone: str
+    to_phone: str
+    duration_s: float
+    created_at: datetime
+
+    def write(self, folder: Path) -> None:
+        fields = asdict(self) | {"created_at": self.created_at.isoformat()}
+        _write_atomically(folder / f"{self.sid}.json", json.dumps(fields).encode())
+
+    @classmethod
+    def read(cls, path: Path) -> RecordingNote:
+        fields = json.loads(path.read_text(encoding="utf-8"))
+        fields["created_at"] = datetime.fromisoformat(fields["created_at"])
+        return cls(**fields)
+
+    def recording(self) -> CarrierRecording:
+        return CarrierRecording(
+            self.sid, self.call_sid, "completed", self.duration_s, self.created_at
+        )
+
+    def call(self) -> PlacedCall:
+        return PlacedCall(
+            self.call_sid,
+            ANSWERED,
+            self.created_at,
+            from_phone=self.from_phone,
+            to_phone=self.to_phone,
+            direction="inbound",
+        )
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    handle, temp_name = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
 
 
 def _copy_atomically(source: Path, target: Path) -> int:

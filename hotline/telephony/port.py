@@ -41,12 +41,30 @@ class RecordingCredentialsRejected(RecordingDownloadError):
 
 @dataclass(frozen=True)
 class PlacedCall:
-    """What reconciliation needs to know of a call the carrier has."""
+    """What reconciliation needs to know of a call the carrier has (placed or received)."""
 
     sid: str
     status: str
     created_at: datetime | None
     answered_by: str | None = None
+    from_phone: str = ""
+    to_phone: str = ""
+    direction: str = ""  # inbound, outbound-api, ...
+
+
+@dataclass(frozen=True)
+class CarrierRecording:
+    """A recording the carrier holds, as its list gives it."""
+
+    sid: str
+    call_sid: str
+    status: str  # "completed" once it can be downloaded; in-progress, processing, absent...
+    duration_s: float | None
+    created_at: datetime | None
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "completed"
 
 
 @dataclass(frozen=True)
@@ -83,7 +101,14 @@ class Telephony(Protocol):
         """Calls from the hotline to `to` created at or after `since` (newest first)."""
         ...
 
-    def fetch_call(self, sid: str) -> PlacedCall: ...
+    def fetch_call(self, sid: str) -> PlacedCall:
+        """A call by its id, placed by the hotline or received by it (LookupError if none)."""
+        ...
+
+    def recordings_since(self, since: datetime) -> list[CarrierRecording]:
+        """The account's recordings created at or after `since` (newest first), whatever
+        became of their callbacks: what the hotline reconciles its own against."""
+        ...
 
     def message_sent_since(self, to: str, body: str, since: datetime) -> str | None:
         """The id of a text with this body already sent to `to` since `since`, if any."""

@@ -21,6 +21,7 @@ from twilio.rest import Client
 from hotline.config import Settings
 from hotline.redaction import mask_phone
 from hotline.telephony.port import (
+    CarrierRecording,
     CredentialsRejected,
     DownloadedRecording,
     PlacedCall,
@@ -38,6 +39,7 @@ DOWNLOAD_TIMEOUT_S = 30
 API_TIMEOUT_S = 15
 CHECK_TIMEOUT_S = (3, 5)  # connect, read: the set-up check runs while people wait
 RECONCILE_LOOKBACK = 50  # newest calls or texts to one number searched when reconciling
+RECORDINGS_LOOKBACK = 1000  # newest recordings of the account listed when reconciling
 _CHUNK = 64 * 1024
 
 
@@ -119,8 +121,39 @@ class TwilioTelephony:
         ]
 
     def fetch_call(self, sid: str) -> PlacedCall:
-        call = self.client.calls(sid).fetch()
-        return PlacedCall(str(call.sid), str(call.status), call.date_created, call.answered_by)
+        try:
+            call = self.client.calls(sid).fetch()
+        except TwilioRestException as error:
+            if error.status == 404:
+                raise LookupError(f"Twilio has no call {sid}") from error
+            raise
+        return PlacedCall(
+            str(call.sid),
+            str(call.status),
+            call.date_created,
+            call.answered_by,
+            from_phone=str(call._from or ""),
+            to_phone=str(call.to or ""),
+            direction=str(call.direction or ""),
+        )
+
+    def recordings_since(self, since: datetime) -> list[CarrierRecording]:
+        """Twilio filters by creation time on its side; we filter again, to the second."""
+        self._require_configuration()
+        recordings = self.client.recordings.list(
+            date_created_after=since, limit=RECORDINGS_LOOKBACK
+        )
+        return [
+            CarrierRecording(
+                str(r.sid),
+                str(r.call_sid or ""),
+                str(r.status),
+                _seconds(r.duration),
+                r.date_created,
+            )
+            for r in recordings
+            if r.date_created is None or r.date_created >= since
+        ]
 
     def message_sent_since(self, to: str, body: str, since: datetime) -> str | None:
         messages = self.client.messages.list(
@@ -192,6 +225,15 @@ def _refusals() -> Iterator[None]:
         if 400 <= error.status < 500 and error.status != 429:
             raise TelephonyRefused(str(error)) from error
         raise
+
+
+def _seconds(duration: str | None) -> float | None:
+    """Twilio's duration is a string of whole seconds; -1 or nothing while still recording."""
+    try:
+        seconds = float(duration or "")
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
 
 
 def _extension(content_type: str) -> str:

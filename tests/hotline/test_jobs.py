@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from celery import Task
 from flask import Flask
 
 from cases.models import Resident
+from hotline.app import create_app
+from hotline.clock import now
+from hotline.config import Settings
 from hotline.db import db
-from hotline.jobs import acquire_lock, beat_schedule, release_lock
+from hotline.jobs import acquire_lock, beat_schedule, last_success, release_lock
 from tasks import followups
+from tests.conftest import make_env
+from tests.speech.fakes import FakeRecognizer
 
 
 @pytest.fixture
@@ -70,8 +76,46 @@ def test_a_task_delayed_outside_a_writing_transaction_is_published_at_once(
 def test_periodic_jobs_are_declared_by_their_packages(app: Flask) -> None:
     schedule = beat_schedule()
     assert schedule["tasks.followups.dispatch_follow_ups"]["schedule"] == 15.0
-    assert schedule["tasks.recordings.requeue_stalled_recordings"]["schedule"] == 60.0
+    assert schedule["tasks.recordings.requeue_stalled_recordings"]["schedule"] == 5.0
     assert app.extensions["celery"].conf.beat_schedule == schedule
+
+
+def test_reconciliation_with_twilio_runs_every_two_minutes(app: Flask) -> None:
+    schedule = beat_schedule()
+    assert schedule["tasks.recordings.reconcile_recordings"]["schedule"] == 120.0
+
+
+@pytest.mark.parametrize(
+    ("max_message_seconds", "fits"),
+    [("180", (480, 600)), ("600", (900, 1020))],
+)
+def test_the_redis_visibility_timeout_fits_the_longest_task_not_an_hour(
+    tmp_path: Path, max_message_seconds: str, fits: tuple[int, int]
+) -> None:
+    """The longest a worker holds a task unacknowledged: a download retried after 240 s, then
+    the longest message (HOTLINE_MAX_MESSAGE_SECONDS) decoded at a real-time factor of 1 after
+    a download of up to 60 s. Redis must not hand it to a second worker before; and what a dead
+    worker held comes back from Redis itself within minutes, not an hour."""
+    env = make_env(
+        tmp_path,
+        "sqlite://",
+        HOTLINE_BROKER_URL="redis://127.0.0.1:6379/15",
+        HOTLINE_RETRY_BASE_SECONDS="30",
+        HOTLINE_MAX_MESSAGE_SECONDS=max_message_seconds,
+    )
+    app = create_app(Settings.from_env(env), recognizer=FakeRecognizer())
+    options = app.extensions["celery"].conf.broker_transport_options
+    low, high = fits
+    assert low <= options["visibility_timeout"] <= high
+
+
+def test_a_periodic_job_notes_when_it_last_ran_to_its_end(app: Flask) -> None:
+    with app.app_context():
+        assert last_success("tasks.followups.dispatch_follow_ups") is None
+        before = now()
+        followups.dispatch_follow_ups.apply()
+        done = last_success("tasks.followups.dispatch_follow_ups")
+        assert done is not None and before <= done <= now()
 
 
 def test_a_periodic_job_never_runs_twice_at_once(app: Flask) -> None:

@@ -27,10 +27,11 @@ from hotline.telephony.local import recordings_dir
 from hotline.telephony.models import EntryKind, LocalLineEntry
 from outreach import notices
 from tasks.followups import send_text
+from tasks.recordings import reconcile_recordings
 from tests.conftest import AUTH_TOKEN, PUBLIC_URL, local_line_env, make_env
 from tests.tasks.test_voicemail import wav_bytes
 from twilio_double.script import Press, Speak
-from twilio_double.transport import WsgiTransport
+from twilio_double.transport import LosingTransport, WsgiTransport
 
 RESIDENT = "+8613800000001"
 
@@ -164,6 +165,26 @@ def test_a_simulated_call_leaves_a_recording_the_line_downloads(
         recording = db.session.scalar(select(Recording))  # its case opens once transcribed
         assert recording is not None and recording.recording_sid == sid
         assert recording.available and recording.locale == "zh-CN"
+
+
+def test_a_simulated_message_whose_callbacks_were_lost_is_found_by_reconciliation(
+    local_app: Flask,
+) -> None:
+    """`hotline simulate call` against a hotline that failed the recording callbacks."""
+    with local_app.app_context():
+        settings = _line().settings
+    transport = LosingTransport(WsgiTransport(local_app), r"/ivr/(recorded|recording-status)$")
+    phone = LocalLinePhone(settings, transport)
+    message = wav_bytes(np.full(8000 * 2, 3000))
+    result = phone.call(RESIDENT, "+8610123456", [Press("1"), Speak(message)], url="/ivr/incoming")
+    [sid] = result.recordings
+    assert transport.dropped  # the hotline never heard of it
+    with local_app.app_context():
+        assert db.session.scalar(select(Recording)) is None
+        assert reconcile_recordings.apply().get() == 1
+        recording = db.session.scalar(select(Recording))
+        assert recording is not None and recording.recording_sid == sid and recording.available
+        assert reconcile_recordings.apply().get() == 0
 
 
 # -- webhooks are signed with the line's own token ----------------------------------------------

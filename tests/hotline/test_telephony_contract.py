@@ -21,11 +21,12 @@ from hotline.telephony import (
     TwilioTelephony,
     current_telephony,
 )
-from hotline.telephony.local import recordings_dir
-from tests.conftest import hotline_app, local_line_env, make_env
+from hotline.telephony.local import RecordingNote, recordings_dir
+from tests.conftest import HOTLINE_NUMBER, hotline_app, local_line_env, make_env
 from twilio_double.rest import TwilioRestDouble
 
 RESIDENT = "+8613800000001"
+CALL_SID = "CA" + "7" * 32
 AUDIO = b"RIFF" + bytes(200)
 
 
@@ -41,13 +42,16 @@ def adapter(
 
 
 def _leave_recording(kind: str, app: Flask, rest: TwilioRestDouble) -> str:
-    """A recording as each carrier holds one: at Twilio, or where the simulator drops it."""
+    """A recording as each carrier holds one: at Twilio, or where the simulator drops it,
+    on a call from a resident to the hotline."""
     if kind == "twilio":
-        return rest.add_recording("CA" + "7" * 32, AUDIO)
+        rest.add_call(HOTLINE_NUMBER, RESIDENT, sid=CALL_SID)
+        return rest.add_recording(CALL_SID, AUDIO, duration=7)
     sid = "RE" + "7" * 32
     folder = recordings_dir(app.extensions["hotline.settings"])
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{sid}.wav").write_bytes(AUDIO)
+    RecordingNote(sid, CALL_SID, RESIDENT, HOTLINE_NUMBER, 7, utcnow()).write(folder)
     return sid
 
 
@@ -89,6 +93,38 @@ def test_a_recording_is_downloaded_into_the_folder(
         assert downloaded.path.read_bytes() == AUDIO and downloaded.size == len(AUDIO)
         with pytest.raises(RecordingDownloadError):
             current_telephony().download_recording("RE" + "0" * 32, tmp_path / "recordings")
+
+
+def test_recordings_are_listed_with_their_call_for_reconciliation(
+    adapter: tuple[str, Flask], rest: TwilioRestDouble
+) -> None:
+    kind, app = adapter
+    with app.app_context():
+        line = current_telephony()
+        before = utcnow() - timedelta(minutes=1)
+        sid = _leave_recording(kind, app, rest)
+        [found] = line.recordings_since(before)
+        assert (found.sid, found.call_sid, found.complete) == (sid, CALL_SID, True)
+        assert found.duration_s == 7 and found.created_at is not None
+        assert line.recordings_since(utcnow() + timedelta(minutes=1)) == []
+        call = line.fetch_call(CALL_SID)
+        assert (call.from_phone, call.to_phone, call.direction) == (
+            RESIDENT,
+            HOTLINE_NUMBER,
+            "inbound",
+        )
+        with pytest.raises(LookupError):
+            line.fetch_call("CA" + "0" * 32)
+
+
+def test_a_recording_twilio_is_still_making_is_not_complete(
+    app: Flask, rest: TwilioRestDouble
+) -> None:
+    with app.app_context():
+        before = utcnow() - timedelta(minutes=1)
+        sid = rest.add_recording(CALL_SID, AUDIO, status="in-progress")
+        [found] = current_telephony().recordings_since(before)
+        assert (found.sid, found.complete, found.duration_s) == (sid, False, None)
 
 
 def test_twilio_refusing_a_number_is_a_refusal_and_a_server_error_is_not(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Flask
+from pytest import MonkeyPatch
+from sqlalchemy.exc import OperationalError
 
 from cases.models import Case
 from hotline.db import db
@@ -123,3 +125,43 @@ def test_a_text_sent_by_a_worker_that_then_died_is_not_sent_again(
         assert len(rest.messages) == 1
         db.session.refresh(message)
         assert message.status == Q.SENT and message.message_sid == rest.messages[0]["sid"]
+
+
+def test_a_text_whose_send_task_was_lost_is_sent_within_three_minutes(
+    app: Flask, rest: TwilioRestDouble, beat: Beat, clock: Clock
+) -> None:
+    with app.app_context():
+        message = queued()
+        assert beat.published == [("send_text", message.id)]
+        beat.published.clear()  # Redis went down with the message, or the worker died with it
+        clock.advance(minutes=1)
+        assert dispatcher.dispatch_due().republished == 0  # the task may be on its way
+        clock.advance(minutes=1, seconds=15)
+        assert dispatcher.dispatch_due().republished == 1
+        beat.work()
+        [sent] = rest.messages
+        assert sent["body"] == message.body
+        db.session.refresh(message)
+        assert message.status == Q.SENT
+
+
+def test_a_send_meeting_a_database_error_is_retried_and_sends_once(
+    app: Flask, rest: TwilioRestDouble, beat: Beat, clock: Clock, monkeypatch: MonkeyPatch
+) -> None:
+    send = outbox.send
+    failed: list[int] = []
+
+    def database_restarting(message_id: int) -> OutboundStatus | None:
+        if not failed:
+            failed.append(message_id)
+            raise OperationalError(
+                "SELECT ...", {}, Exception("the database system is starting up")
+            )
+        return send(message_id)
+
+    monkeypatch.setattr(outbox, "send", database_restarting)
+    with app.app_context():
+        message = queued()
+        result = followups.send_text.apply(args=[message.id])
+        assert result.successful() and result.get() == "sent"
+        assert failed == [message.id] and len(rest.messages) == 1

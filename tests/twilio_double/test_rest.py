@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import threading
 import wave
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -139,6 +140,21 @@ def test_recording_media_and_metadata(client: Client, rest: TwilioRestDouble) ->
     assert [r.sid for r in client.recordings.list(call_sid="CA" + "2" * 32)] == [sid]
     assert client.recordings(sid).delete() is True
     assert get(base).status_code == 404
+
+
+def test_recordings_are_listed_by_creation_time_with_their_status(
+    client: Client, rest: TwilioRestDouble
+) -> None:
+    done = rest.add_recording("CA" + "1" * 32, silent_wav(2))
+    making = rest.add_recording("CA" + "2" * 32, silent_wav(2), status="in-progress")
+    listed = {r.sid: (r.status, r.duration) for r in client.recordings.list()}
+    assert listed == {done: ("completed", "2"), making: ("in-progress", "-1")}
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    assert len(client.recordings.list(date_created_after=an_hour_ago)) == 2
+    assert client.recordings.list(date_created_before=an_hour_ago) == []
+    assert client.recordings.list(date_created_after=an_hour_ago + timedelta(hours=2)) == []
+    rest.set_recording_status(making, "completed", duration=5)
+    assert client.recordings(making).fetch().duration == "5"
 
 
 def test_mp3_missing_is_404(rest: TwilioRestDouble) -> None:
