@@ -149,7 +149,7 @@ def leave_message(app: Any, rest: TwilioRestDouble, audio: bytes, index: int) ->
         call = services.record_call(f"CA{index:032d}", caller, HOTLINE_NUMBER, "inbound", "ko-KR")
         sid = rest.add_recording(call.call_sid, audio)
         recording, _ = intake.note_voicemail(sid, call.call_sid, "ko-KR")
-        recordings.note_recording_status(recording, "completed", "0")
+        recordings.note_recording_status(recording, "completed", len(audio) / 16000)
         recordings.queue_transcription(recording.id)
         return recording.id
 

@@ -95,7 +95,11 @@ class CallerId:
     strict: bool = False
 
     def read(self) -> str:
-        text = printable(_form(self.name))
+        return self.clean(_form(self.name))
+
+    def clean(self, raw: str) -> str:
+        """What `read` keeps of `raw`: also for a caller ID learnt from Twilio's REST API."""
+        text = printable(raw)
         if PHONE_LIKE.match(text):
             try:
                 return normalise_phone(text, UNKNOWN_REGION)

@@ -32,10 +32,13 @@ from hotline.db import db
 from hotline.settings import current_settings
 from hotline.telephony import CarrierRecording, Telephony, current_telephony
 from hotline.telephony.local import LOCAL_NUMBER
+from hotline.webhook_fields import CallerId
 from outreach.models import FollowUp, FollowUpKind, SurveyResponse
 from outreach.survey import note_comment
 
 log = logging.getLogger(__name__)
+CALLER = CallerId("From", Call.from_phone)
+CALLED = CallerId("To", Call.to_phone)
 # A recording still being made at the last run (up to HOTLINE_MAX_MESSAGE_SECONDS), and the
 # difference between our clock and Twilio's.
 OVERLAP = timedelta(minutes=10)
@@ -79,8 +82,7 @@ def _take_in(telephony: Telephony, found: CarrierRecording) -> bool:
         return False
     if recording is None:
         return False
-    duration = "" if found.duration_s is None else str(found.duration_s)
-    note_recording_status(recording, "completed", duration)
+    note_recording_status(recording, "completed", found.duration_s)
     queue_transcription(recording.id)
     return True
 
@@ -110,10 +112,9 @@ def _hotline_call(telephony: Telephony, call_sid: str) -> Call | None:
     except LookupError:
         return None
     settings = current_settings()
-    if placed.direction != "inbound" or placed.to_phone != (
-        settings.hotline_number or LOCAL_NUMBER
-    ):
+    to_phone = CALLED.clean(placed.to_phone)
+    if placed.direction != "inbound" or to_phone != (settings.hotline_number or LOCAL_NUMBER):
         return None
-    return record_call(
-        call_sid, placed.from_phone, placed.to_phone, placed.direction, settings.default_locale
-    )
+    # As the phone line keeps them: E.164, or a SIP or withheld caller ID as text.
+    from_phone = CALLER.clean(placed.from_phone)
+    return record_call(call_sid, from_phone, to_phone, "inbound", settings.default_locale)

@@ -129,6 +129,24 @@ def test_a_call_the_hotline_never_saw_is_noted_with_its_message(
         assert reconcile() == 0
 
 
+def test_a_sip_caller_the_hotline_never_saw_is_kept_as_the_phone_line_keeps_it(
+    app: Flask,
+    rest: TwilioRestDouble,
+    fake_recognizer: FakeRecognizer,
+    transcriptions: list[int],
+) -> None:
+    sip_caller = f"sip:{CALLER}@hotline-zh.sip.twilio.com"  # longer than the column
+    call = rest.add_call(HOTLINE_NUMBER, sip_caller)
+    rest.add_recording(call["sid"], SPEECH)
+    with app.app_context():
+        assert reconcile() == 1
+        [noted] = db.session.scalars(db.select(Call)).all()
+        assert noted.from_phone == sip_caller[:32]
+        transcribe_all(transcriptions)
+        case = db.session.scalar(db.select(Case))
+        assert case is not None and case.phone == ""  # no number to text back
+
+
 def test_a_recording_still_in_progress_is_left_for_a_later_run(
     app: Flask, rest: TwilioRestDouble, transcriptions: list[int]
 ) -> None:
