@@ -4,6 +4,7 @@ staff and callers see of it afterwards: cases through the API, texts at Twilio (
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -15,8 +16,9 @@ from typing import Any
 import requests
 from sqlalchemy import create_engine, text
 
+from tests.conftest import ON_DUTY
 from tests.e2e.conftest import BIN, KOREAN_CENTRE, RunningHotline
-from tests.faults.calls import Caller, PlacedCall, place_call
+from tests.faults.calls import Caller, PlacedCall, place_call, recordings_of
 from tests.faults.services import PrivatePostgres, PrivateRedis
 from twilio_double.rest import TwilioRestDouble
 
@@ -26,7 +28,7 @@ WORKER_COMMAND = [str(BIN / "hotline"), "worker", "-Q", "celery,speech", "--conc
 RECOVERY_S = float(os.environ.get("HOTLINE_FAULTS_RECOVERY_SECONDS", "300"))
 # After everything looks done, one more dispatcher tick (15 s) and a bit: a second text or a
 # second case would show up here.
-SETTLE_S = 20.0
+SETTLE_S = 16.0
 POLL_S = 2.0
 
 
@@ -70,6 +72,16 @@ class Deployment:
         response.raise_for_status()
         return list(response.json()["events"])
 
+    def call_backs(self) -> list[dict[str, Any]]:
+        """The calls staff are asked to call back (messages without speech)."""
+        response = requests.get(
+            f"{self.running.base_url}/api/callbacks",
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return list(response.json())
+
     def texts_to(self, phone: str) -> list[str]:
         """The bodies of the texts the hotline had Twilio send to this phone."""
         return [m["body"] for m in self.rest.messages if m["to"] == phone]
@@ -86,8 +98,10 @@ class Deployment:
                 raise TimeoutError("the transcriptions never started")
             time.sleep(0.2)
 
-    def recording_status(self, recording_sid: str) -> str:
-        return str(self._recording_column("status", recording_sid))
+    def recording_status(self, recording_sid: str) -> str | None:
+        """pending, transcribed or failed; None when the hotline has no row for it."""
+        status = self._recording_column("status", recording_sid)
+        return None if status is None else str(status)
 
     def _recording_column(self, column: str, recording_sid: str) -> Any:
         engine = create_engine(self.database_url)
@@ -142,30 +156,41 @@ def _command_of(process: subprocess.Popen[bytes]) -> str:
 
 
 # ------------------------------------------------------------------------ outcomes
-def voicemail_problems(deployment: Deployment, callers: list[Caller]) -> list[str]:
-    """What is still wrong with these callers' messages: each must be one case, transcribed
-    once, its number texted to the caller once."""
-    try:
-        voicemails = [c for c in deployment.cases() if c["source"] == "voicemail"]
-        problems = []
-        for caller in callers:
-            mine = [case for case in voicemails if case["phone"] == caller.phone]
-            if len(mine) != 1:
-                problems.append(f"{caller.label}: {len(mine)} cases for one message")
-                continue
-            problems += [
-                f"{caller.label}: {p}" for p in _case_problems(deployment, caller, mine[0])
-            ]
-    except requests.RequestException as error:
-        return [f"the API does not answer: {error}"]
-    phones = {caller.phone for caller in callers}
+def voicemail_problems(deployment: Deployment, calls: list[PlacedCall]) -> list[str]:
+    """What is still wrong with these calls' messages: each must be one case (not a call back:
+    they hold speech), transcribed once, its number texted to the caller once."""
+    voicemails = [c for c in deployment.cases() if c["source"] == "voicemail"]
+    call_backs = {c["recording_sid"] for c in deployment.call_backs()}
+    problems = []
+    for call in calls:
+        label, phone = call.caller.label, call.caller.phone
+        mine = [case for case in voicemails if case["phone"] == phone]
+        if len(mine) == 1:
+            problems += [f"{label}: {p}" for p in _case_problems(deployment, phone, mine[0])]
+        else:
+            problems.append(f"{label}: {len(mine)} cases ({_recording_state(deployment, call)})")
+        if call_backs & set(recordings_of(call)):
+            problems.append(f"{label}: on the call-back list, though it holds speech")
+    phones = {call.caller.phone for call in calls}
     strays = [case["number"] for case in voicemails if case["phone"] not in phones]
     if strays:
         problems.append(f"voicemail cases that are no caller's: {strays}")
     return problems
 
 
-def _case_problems(deployment: Deployment, caller: Caller, case: dict[str, Any]) -> list[str]:
+def _recording_state(deployment: Deployment, call: PlacedCall) -> str:
+    """Where the message is, when it is not a case: for whoever reads the failure."""
+    sids = recordings_of(call)
+    if len(sids) != 1:
+        return f"the call recorded {len(sids)} messages"
+    status = deployment.recording_status(sids[0])
+    if status is None:
+        return "the hotline has no record of the recording"
+    attempts = deployment.transcription_attempts(sids[0])
+    return f"recording {status}, worker attempts: {attempts}"
+
+
+def _case_problems(deployment: Deployment, phone: str, case: dict[str, Any]) -> list[str]:
     problems = []
     if not case["transcript"]:
         state = f"error {case['error']!r}" if case["error"] else "still waiting"
@@ -173,8 +198,8 @@ def _case_problems(deployment: Deployment, caller: Caller, case: dict[str, Any])
     transcribed = [e for e in deployment.events(case["id"]) if e["kind"] == "transcribed"]
     if case["transcript"] and len(transcribed) != 1:
         problems.append(f"case {case['number']} was transcribed {len(transcribed)} times")
-    texts = deployment.texts_to(caller.phone)
-    with_number = [body for body in texts if case["number"] in body]
+    texts = deployment.texts_to(phone)
+    with_number = [body for body in texts if _mentions(body, case["number"])]
     if len(with_number) != 1 or len(texts) != 1:
         problems.append(
             f"case {case['number']}: its number was texted {len(with_number)} times "
@@ -183,16 +208,46 @@ def _case_problems(deployment: Deployment, caller: Caller, case: dict[str, Any])
     return problems
 
 
-def wait_for_voicemails(
-    deployment: Deployment, callers: list[Caller], within: float = RECOVERY_S
+def emergency_problems(deployment: Deployment, calls: list[PlacedCall]) -> list[str]:
+    """Each caller who pressed 9: one emergency case, the on-duty staff texted about it once."""
+    emergencies = [c for c in deployment.cases() if c["source"] == "emergency_call"]
+    alerts = deployment.texts_to(ON_DUTY)
+    problems = []
+    for call in calls:
+        mine = [case for case in emergencies if case["phone"] == call.caller.phone]
+        if len(mine) != 1:
+            problems.append(f"{call.caller.label}: {len(mine)} emergency cases")
+            continue
+        told = [body for body in alerts if _mentions(body, mine[0]["number"])]
+        if len(told) != 1:
+            problems.append(f"{call.caller.label}: on-duty staff texted {len(told)} times")
+    return problems
+
+
+def _mentions(body: str, number: str) -> bool:
+    return re.search(rf"(?<!\d){re.escape(number)}(?!\d)", body) is not None
+
+
+def outcome_problems(deployment: Deployment, calls: list[PlacedCall]) -> list[str]:
+    try:
+        return voicemail_problems(
+            deployment, [c for c in calls if c.caller.wants == "voicemail"]
+        ) + emergency_problems(deployment, [c for c in calls if c.caller.wants == "emergency"])
+    except requests.RequestException as error:
+        return [f"the API does not answer: {error}"]
+
+
+def wait_for_recovery(
+    deployment: Deployment, calls: list[PlacedCall], within: float = RECOVERY_S
 ) -> list[str]:
     """Wait (at most `within` seconds) until every message is one case, transcribed, its number
-    texted once; then a little longer, for anything sent twice. What is still wrong, if any."""
+    texted once, and every 9 one emergency case, its alert texted once; then a little longer,
+    for anything done twice. What is still wrong, if anything."""
     deadline = time.monotonic() + within
-    while voicemail_problems(deployment, callers) and time.monotonic() < deadline:
+    while outcome_problems(deployment, calls) and time.monotonic() < deadline:
         time.sleep(POLL_S)
-    problems = voicemail_problems(deployment, callers)
+    problems = outcome_problems(deployment, calls)
     if not problems:
         time.sleep(SETTLE_S)
-        problems = voicemail_problems(deployment, callers)
+        problems = outcome_problems(deployment, calls)
     return problems + deployment.dead_processes()

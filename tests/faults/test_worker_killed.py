@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from tests.faults.calls import leaves_message, recordings_of, what_went_wrong
-from tests.faults.deployment import RECOVERY_S, Deployment, wait_for_voicemails
+from tests.faults.deployment import RECOVERY_S, Deployment, wait_for_recovery
 from twilio_double import audio
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.speech, pytest.mark.timeout(600)]
@@ -52,7 +52,7 @@ def test_a_message_whose_worker_is_killed_is_transcribed_within_minutes(
     assert deployment.recording_status(recording_sid) == "pending", "killed too late"
     deployment.start_worker()
 
-    lost = wait_for_voicemails(deployment, [caller])
+    lost = wait_for_recovery(deployment, [call])
     assert not lost, (
         f"worker killed mid-transcription, a new one started, then at most {RECOVERY_S:.0f} s:\n"
         + "\n".join(lost)
