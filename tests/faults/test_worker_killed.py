@@ -48,9 +48,9 @@ def test_a_message_whose_worker_is_killed_is_transcribed_within_minutes(
 
     deployment.wait_until_transcribing([recording_sid])
     time.sleep(INTO_THE_TRANSCRIPTION_S)
-    deployment.kill_worker()
+    deployment.kill_speech_worker()
     assert deployment.recording_status(recording_sid) == "pending", "killed too late"
-    deployment.start_worker()
+    deployment.start_speech_worker()
 
     lost = wait_for_recovery(deployment, [call])
     assert not lost, (
