@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from flask import Response
-from twilio.twiml.voice_response import Dial, VoiceResponse
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 from werkzeug.datastructures import MultiDict
 
 from hotline import clock
@@ -29,10 +29,9 @@ def as_response(response: VoiceResponse) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
-def add_menu(response: VoiceResponse, voice: Voice, *lead: Prompt) -> None:
-    """The menu, with what leads to it (a welcome, "back to the menu"), all in one <Gather>:
-    a caller who knows the keys presses at once. No finish key, so # is a choice too."""
-    gather = response.gather(
+def _menu_gather(response: VoiceResponse) -> Gather:
+    """One key to /ivr/menu/choice; no finish key, so # is a choice too."""
+    return response.gather(
         input="dtmf",
         num_digits=1,
         finish_on_key="",
@@ -40,6 +39,12 @@ def add_menu(response: VoiceResponse, voice: Voice, *lead: Prompt) -> None:
         action="/ivr/menu/choice",
         method="POST",
     )
+
+
+def add_menu(response: VoiceResponse, voice: Voice, *lead: Prompt) -> None:
+    """The menu, with what leads to it (a welcome, "back to the menu"), all in one <Gather>:
+    a caller who knows the keys presses at once. No finish key, so # is a choice too."""
+    gather = _menu_gather(response)
     for key, values in lead:
         voice.say(gather, key, **values)
     voice.say(gather, "menu")
@@ -53,14 +58,7 @@ def add_short_menu(response: VoiceResponse, voice: Voice) -> None:
     Silence falls through to the message at once, with no request in between; a key goes to
     the usual /ivr/menu/choice, which answers as ever if the database is back by then.
     """
-    gather = response.gather(
-        input="dtmf",
-        num_digits=1,
-        finish_on_key="",
-        timeout=MENU_TIMEOUT_S,
-        action="/ivr/menu/choice",
-        method="POST",
-    )
+    gather = _menu_gather(response)
     voice.say(gather, "welcome")
     voice.say(gather, "menu_short")
     add_record(response, voice, "record_intro")
