@@ -43,7 +43,7 @@ from cases.models import (
     Urgency,
 )
 from cases.search import search_text_of
-from cases.triage import CATEGORIES
+from triage import CATEGORIES
 from hotline.app import create_app
 from hotline.config import Settings
 from hotline.db import db

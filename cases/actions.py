@@ -27,10 +27,10 @@ from cases.models import (
 )
 from cases.permissions import can_be_assigned, can_close_unanswered, can_view
 from cases.services import add_event
-from cases.triage import CATEGORIES
 from hotline.clock import now
 from hotline.db import db
 from hotline.i18n import LOCALES, Message
+from triage import CATEGORIES
 
 if TYPE_CHECKING:
     from accounts.models import User

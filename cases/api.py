@@ -43,9 +43,9 @@ from cases.models import (
 from cases.openapi import document
 from cases.permissions import can_be_assigned, can_edit, can_view, case_scope
 from cases.services import add_event
-from cases.triage import CATEGORIES
 from hotline.clock import now
 from hotline.db import db
+from triage import CATEGORIES
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_LOCATION = 50  # the width of the grid and building columns

@@ -25,8 +25,8 @@ from cases.models import (
     Urgency,
 )
 from cases.recordings import problem_key
-from cases.triage import CATEGORIES
 from hotline.i18n import LOCALES, staff_text
+from triage import CATEGORIES
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from blinker import Namespace
 from sqlalchemy import select, update
@@ -37,9 +37,9 @@ from cases.models import (
 )
 from cases.routing import route_new_case
 from cases.services import add_event, find_call, insert_or_get
-from cases.triage import OTHER, triage
 from hotline.clock import now
 from hotline.db import db, moved_one_row
+from triage import OTHER, Triage, triage
 
 # Receivers get the case and the words that made it one (none for the emergency key).
 emergency_raised = Namespace().signal("case-emergency-raised")
@@ -64,11 +64,43 @@ class Intake:
     detail: dict[str, Any] = field(default_factory=dict)  # more for the case_opened event
 
 
+class TriageReasons(TypedDict, total=False):
+    matched: list[str]
+    urgency_words: list[str]
+    category_words: list[str]
+    silenced: list[str]
+
+
 @dataclass(frozen=True)
 class TriageResult:
     changes: dict[str, str]  # category and/or urgency, where they changed
-    matched: tuple[str, ...]
+    guess: Triage | None  # None when there were no words to read
     raised_to_emergency: bool
+
+    @property
+    def matched(self) -> tuple[str, ...]:
+        return self.guess.matched if self.guess else ()
+
+    @property
+    def alert_words(self) -> list[str]:
+        """The words that made it an emergency, for the on-duty staff to judge at once."""
+        if self.guess is None or self.guess.urgency != Urgency.EMERGENCY.value:
+            return []
+        return list(self.guess.urgency_words[:ALERT_WORDS])
+
+    @property
+    def reasons(self) -> TriageReasons:
+        """For the case's event, hence its page: what decided urgency and category, and the
+        alarm words read but not counted (negated, past, asked about, harmless)."""
+        guess = self.guess
+        if guess is None:
+            return {"matched": []}
+        return {
+            "matched": list(guess.matched),
+            "urgency_words": list(guess.urgency_words),
+            "category_words": list(guess.category_words),
+            "silenced": list(guess.silenced),
+        }
 
 
 def open_case(intake: Intake) -> Case:
@@ -99,12 +131,12 @@ def open_case(intake: Intake) -> Case:
         **intake.detail,
         category=case.category,
         urgency=case.urgency.value,
-        matched=list(result.matched),
+        **result.reasons,
     )
     route_new_case(case)
     db.session.flush()  # the case number is its id; receivers may need it
     if case.urgency == Urgency.EMERGENCY:  # opened as one, or its words made it one
-        emergency_raised.send(case, words=list(result.matched[:ALERT_WORDS]))
+        emergency_raised.send(case, words=result.alert_words)
     return case
 
 
@@ -114,26 +146,27 @@ def apply_triage(case: Case, text: str, locale: str) -> TriageResult:
     if "category" in result.changes:
         route_new_case(case)  # unassigned for want of a category until now
     if result.raised_to_emergency:
-        emergency_raised.send(case, words=list(result.matched[:ALERT_WORDS]))
+        emergency_raised.send(case, words=result.alert_words)
     return result
 
 
 def _triage(case: Case, text: str, locale: str) -> TriageResult:
     guess = triage(text, locale) if text.strip() else None
     if guess is None:
-        return TriageResult({}, (), False)
+        return TriageResult({}, None, False)
     changes: dict[str, str] = {}
     if case.category == OTHER and guess.category != OTHER:
         case.category = changes["category"] = guess.category
     was = case.urgency
-    if URGENCY_PRIORITY[guess.urgency] < URGENCY_PRIORITY[was]:
-        case.urgency = guess.urgency
-        changes["urgency"] = guess.urgency.value
+    guessed = Urgency(guess.urgency)
+    if URGENCY_PRIORITY[guessed] < URGENCY_PRIORITY[was]:  # words only ever raise it
+        case.urgency = guessed
+        changes["urgency"] = guessed.value
     if changes:
         opened_at = case.created_at or now()
         case.deadline_at = deadline_for(case.urgency, opened_at, case.category)
     raised = case.urgency == Urgency.EMERGENCY and was != Urgency.EMERGENCY
-    return TriageResult(changes, guess.matched, raised)
+    return TriageResult(changes, guess, raised)
 
 
 # ------------------------------------------------------------------ the phone line

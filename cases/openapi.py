@@ -12,8 +12,8 @@ from typing import Any
 from cases.actions import MAX_NOTE
 from cases.api_json import DEFAULT_LIMIT, MAX_LIMIT, SCHEMAS
 from cases.models import CallBackStatus, CaseStatus, Urgency
-from cases.triage import CATEGORIES
 from hotline.i18n import LOCALES
+from triage import CATEGORIES
 
 JSON = "application/json"
 

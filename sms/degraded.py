@@ -8,7 +8,7 @@ the case number, or whatever the reply would have been, then follows as a text (
 Meanwhile the resident is told their text came, in the language of its words (they cannot be
 looked up). The words alone decide what else the reply says, as they need no database:
 - STOP, START and HELP get their usual answer (the opt-out is stored when the text is);
-- a text that reads as an emergency (cases.triage's keywords) is told to call the emergency
+- a text that reads as an emergency (the triage package's rules) is told to call the emergency
   number now, since the on-duty staff are texted only once the case opens.
 A number that opted out is answered too: it cannot be looked up, and it has just written.
 The same reply goes to a number at most once per RATE_LIMIT_WINDOW (per web process), as the
@@ -24,12 +24,12 @@ from datetime import datetime
 from flask import current_app
 
 from cases.models import Urgency
-from cases.triage import triage
 from hotline.clock import now
 from hotline.i18n import catalogue
 from sms.handlers import KEYWORD_HANDLERS, RATE_LIMIT_WINDOW, IncomingText, triage_locale
 from sms.inbound import reply_locale
 from sms.reading import read
+from triage import triage
 
 RECEIVED = "received_later"
 RECEIVED_EMERGENCY = "received_later_emergency"
@@ -55,7 +55,7 @@ def _reply(text: IncomingText) -> str:
 
 
 def reads_as_emergency(body: str, locale: str) -> bool:
-    return triage(body, triage_locale(body, locale)).urgency == Urgency.EMERGENCY
+    return triage(body, triage_locale(body, locale)).urgency == Urgency.EMERGENCY.value
 
 
 class Answered:

@@ -345,7 +345,7 @@ def _add_to_case(context: Context, case: Case) -> Handled:
     locale = triage_locale(case.machine_transcript, context.locale)
     triaged = apply_triage(case, case.machine_transcript, locale)
     if triaged.changes:
-        add_event(case, EventKind.TRIAGE_CHANGED, **triaged.changes, matched=list(triaged.matched))
+        add_event(case, EventKind.TRIAGE_CHANGED, **triaged.changes, **triaged.reasons)
     key = _emergency_reply_key() if triaged.raised_to_emergency else "added_to_case"
     return Handled("added_to_case", context.replies.text(key, number=case.number), case)
 

@@ -274,7 +274,7 @@ def _apply_transcript(recording: Recording, transcript: speech.Transcript) -> No
         words=len(transcript.words),
         category=case.category,
         urgency=case.urgency.value,
-        matched=list(triaged.matched),
+        **triaged.reasons,
     )
     db.session.commit()
 

@@ -30,11 +30,11 @@ from accounts.permissions import can_manage
 from accounts.sessions import renew_key
 from cases.errors import Refused
 from cases.models import RoutingRule
-from cases.triage import CATEGORIES
 from hotline.db import db
 from hotline.i18n import LOCALES, Message
 from hotline.settings import current_settings
 from hotline.telephony.models import LocalLineEntry
+from triage import CATEGORIES
 from workspace.i18n import say, t
 from workspace.views import add_to_nav
 

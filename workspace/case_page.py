@@ -44,11 +44,11 @@ from cases.models import (
 )
 from cases.permissions import can_be_assigned, can_close_unanswered, can_edit, can_view
 from cases.recordings import problem_key
-from cases.triage import CATEGORIES
 from hotline.db import db
 from hotline.i18n import LOCALES
 from hotline.settings import current_settings
 from outreach.schedule import contact_of
+from triage import CATEGORIES
 from workspace.formatting import (
     category_label,
     closed_as_label,

@@ -28,8 +28,8 @@ from cases.reports import (
     recent_weeks,
     weekly_counts,
 )
-from cases.triage import CATEGORIES
 from hotline.clock import now
+from triage import CATEGORIES
 from workspace.formatting import category_label, centre_zone
 from workspace.i18n import t
 from workspace.ledger import BadPeriod, centre_today, requested_period

@@ -33,9 +33,9 @@ from cases.lifecycle import is_overdue
 from cases.models import OPEN_STATUS_VALUES, Case, CaseStatus, Urgency
 from cases.permissions import case_scope
 from cases.search import MAX_QUERY_LENGTH, query_tokens, search_condition
-from cases.triage import CATEGORIES
 from hotline.clock import now
 from hotline.db import UTCDateTime, db
+from triage import CATEGORIES
 from workspace.formatting import centre_zone, masked_phone
 from workspace.i18n import t
 from workspace.views import EVERYONE, add_to_nav

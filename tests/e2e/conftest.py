@@ -82,14 +82,18 @@ def _start(
     return processes
 
 
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+def stop(processes: list[subprocess.Popen[bytes]], timeout: float = 30) -> None:
+    """Ask each process to stop; one still busy after `timeout` (a worker's warm shutdown
+    waiting on a task, under a loaded CI machine) is killed, so the test reports its own
+    result rather than the shutdown's."""
     for process in processes:
         process.terminate()
     for process in processes:
         try:
-            process.wait(timeout=30)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
 
 
 def _fresh_broker(kind: str, stack: ExitStack) -> str:
@@ -121,7 +125,7 @@ def running_hotline(
         _wait_healthy(base_url, processes)
         yield RunningHotline(base_url, env, processes)
     finally:
-        _stop(processes)
+        stop(processes)
         for log in sorted(tmp_path.glob("process-*.log")):
             sys.stderr.write(f"--- {log.name} (tail)\n{log.read_text(errors='replace')[-3000:]}\n")
 

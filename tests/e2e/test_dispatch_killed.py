@@ -33,7 +33,7 @@ from hotline.db import db
 from outreach import dispatcher
 from outreach.models import FollowUp, FollowUpStatus
 from tests.conftest import REDIS_URL, make_env, new_postgres_database
-from tests.e2e.conftest import BIN, KOREAN_CENTRE
+from tests.e2e.conftest import BIN, KOREAN_CENTRE, stop
 from tests.e2e.test_worker_killed import children, wait_until
 from twilio_double.rest import TwilioRestDouble
 
@@ -134,8 +134,7 @@ def test_killed_mid_dispatch_the_call_is_placed_exactly_once(
             db.session.remove()
             db.engine.dispose()
     finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+        stop([worker], timeout=60)
         log.close()
     assert len(rest.calls) == 1
     assert b"WorkerLostError" in log_path.read_bytes()

@@ -24,7 +24,7 @@ from hotline.app import create_app
 from hotline.config import Settings
 from hotline.db import db
 from tests.conftest import make_env
-from tests.e2e.conftest import BIN, KOREAN_CENTRE
+from tests.e2e.conftest import BIN, KOREAN_CENTRE, stop
 from tests.speech_data import load_korean_clips
 from tests.tasks.test_voicemail import noted_recording, wav_bytes
 from twilio_double.rest import TwilioRestDouble
@@ -101,7 +101,6 @@ def test_killed_worker_process_is_replaced_and_the_message_transcribed_once(
             db.session.remove()
             db.engine.dispose()
     finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+        stop([worker], timeout=60)
         log.close()
     assert b"WorkerLostError" in (tmp_path / "worker.log").read_bytes()

@@ -1,0 +1,229 @@
+"""Danger signs, urgent needs and category words, written per language in `triage/rules/*.toml`.
+
+A pattern is a phrase as a resident says it; its parts (separated by spaces) are analysed like
+the message, and must appear in order, each part whole, with at most `gap` tokens between two
+parts in one clause ("胸口 疼" finds 胸口有点疼, "숨 안 쉬" finds 숨이 안 쉬어져요). A part never
+matches inside a word: 불 is not found in 이불이, fire not in firearm, 火 not in 火车站.
+
+An alarm is not counted where the message says it is not one: a cue of negation ("no smell of
+gas"), of the past ("fell last year") or of asking ("how do I get a smoke alarm") in the same
+clause, or a harmless phrase that covers it (煤气费, a gas bill).
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+
+from triage.text import Token, add_chinese_words, analyse, language
+
+RULES_FOLDER = "rules"
+FALLBACK_LOCALE = "zh-CN"
+CUE_KINDS = ("negation", "past", "asking")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    text: str  # as written in the rules, for staff and for tests
+    parts: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Cue:
+    kind: str  # negation, past, asking
+    pattern: Pattern
+    before: int  # how many tokens before the alarm the cue may end (0: not before)
+    after: int  # how many tokens after the alarm the cue may start (0: not after)
+
+
+@dataclass(frozen=True)
+class Rules:
+    locale: str
+    gap: int
+    emergency: tuple[Pattern, ...]
+    urgent: tuple[Pattern, ...]
+    categories: dict[str, tuple[Pattern, ...]]
+    harmless: tuple[Pattern, ...]
+    cues: tuple[Cue, ...]
+    model: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Match:
+    pattern: Pattern
+    first: int  # index of its first token
+    last: int  # index of its last token
+    quote: str  # the words as the message has them
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """A danger sign or urgent need found, and whether it counts."""
+
+    match: Match
+    silenced_by: str = ""  # "" when it counts; else "harmless", "negation", "past" or "asking"
+
+
+def rules_locale(locale: str) -> str:
+    folder = resources.files("triage") / RULES_FOLDER
+    return locale if (folder / f"{locale}.toml").is_file() else FALLBACK_LOCALE
+
+
+@functools.cache
+def load_rules(locale: str) -> Rules:
+    locale = rules_locale(locale)
+    path = resources.files("triage") / RULES_FOLDER / f"{locale}.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    if language(locale) == "zh":  # keep every Chinese phrase one word for jieba
+        add_chinese_words([part for part in _all_pattern_texts(data) if len(part) > 1])
+    settings = data.get("settings", {})
+    window = int(settings.get("cue_window", 4))
+
+    def patterns(texts: Iterable[str]) -> tuple[Pattern, ...]:
+        return tuple(_pattern(text, locale) for text in texts)
+
+    cues = []
+    for kind in CUE_KINDS:
+        for text in data.get("cues", {}).get(f"{kind}_before", []):
+            cues.append(Cue(kind, _pattern(text, locale), before=window, after=0))
+        for text in data.get("cues", {}).get(f"{kind}_after", []):
+            cues.append(Cue(kind, _pattern(text, locale), before=0, after=window))
+        for text in data.get("cues", {}).get(f"{kind}_clause", []):
+            cues.append(Cue(kind, _pattern(text, locale), before=10_000, after=10_000))
+    return Rules(
+        locale=locale,
+        gap=int(settings.get("gap", 2)),
+        emergency=patterns(_flatten(data.get("emergency", []))),
+        urgent=patterns(_flatten(data.get("urgent", []))),
+        categories={name: patterns(texts) for name, texts in data.get("categories", {}).items()},
+        harmless=patterns(data.get("harmless", [])),
+        cues=tuple(cues),
+        model={key: float(value) for key, value in data.get("model", {}).items()},
+    )
+
+
+def _flatten(section: list[str] | dict[str, list[str]]) -> list[str]:
+    """A list of patterns, or a table of lists grouped by sign (fall = [...], gas = [...])."""
+    if isinstance(section, dict):
+        return [text for texts in section.values() for text in texts]
+    return list(section)
+
+
+def _all_pattern_texts(data: dict[str, object]) -> Iterator[str]:
+    def walk(value: object) -> Iterator[str]:
+        if isinstance(value, str):
+            yield from value.split()
+        elif isinstance(value, list):
+            for item in value:
+                yield from walk(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from walk(item)
+
+    for key in ("emergency", "urgent", "categories", "harmless", "cues"):
+        yield from walk(data.get(key, []))
+
+
+def _pattern(text: str, locale: str) -> Pattern:
+    if language(locale) == "zh":  # Chinese parts are matched as strings on word boundaries
+        return Pattern(text, tuple((part,) for part in text.split()))
+    parts = []
+    for part in text.split():
+        _, tokens = analyse(part, locale)
+        if tokens:
+            parts.append(tuple(token.norm for token in tokens))
+    return Pattern(text, tuple(parts))
+
+
+# ------------------------------------------------------------------ matching
+def find(pattern: Pattern, tokens: list[Token], text: str, gap: int, chinese: bool) -> list[Match]:
+    """Every place the pattern occurs, parts in order, each whole, gaps within one clause."""
+    found = []
+    for first in range(len(tokens)):
+        last = _match_from(pattern.parts, 0, first, tokens, gap, chinese, first_part=True)
+        if last is not None:
+            quote = text[tokens[first].start : tokens[last].end]
+            found.append(Match(pattern, first, last, quote))
+    return found
+
+
+def _match_from(
+    parts: tuple[tuple[str, ...], ...],
+    index: int,
+    position: int,
+    tokens: list[Token],
+    gap: int,
+    chinese: bool,
+    first_part: bool = False,
+) -> int | None:
+    if index == len(parts):
+        return position - 1
+    starts = [position] if first_part else range(position, min(position + gap + 1, len(tokens)))
+    for start in starts:
+        if start >= len(tokens):
+            return None
+        if not first_part and tokens[start].clause != tokens[position - 1].clause:
+            return None
+        end = _part_end(parts[index], start, tokens, chinese)
+        if end is not None:
+            last = _match_from(parts, index + 1, end + 1, tokens, gap, chinese)
+            if last is not None:
+                return last
+    return None
+
+
+def _part_end(part: tuple[str, ...], start: int, tokens: list[Token], chinese: bool) -> int | None:
+    """The index of the last token of `part` placed at `start`, or None."""
+    if chinese:  # the part's characters, made of whole words
+        wanted, built = part[0], ""
+        for index in range(start, len(tokens)):
+            built += tokens[index].norm
+            if built == wanted:
+                return index
+            if not wanted.startswith(built):
+                return None
+        return None
+    end = start + len(part) - 1
+    if end < len(tokens) and all(tokens[start + i].norm == norm for i, norm in enumerate(part)):
+        return end
+    return None
+
+
+def find_all(
+    patterns: Iterable[Pattern], tokens: list[Token], text: str, rules: Rules
+) -> list[Match]:
+    chinese = language(rules.locale) == "zh"
+    return [m for p in patterns for m in find(p, tokens, text, rules.gap, chinese)]
+
+
+def alarms(
+    patterns: Iterable[Pattern], tokens: list[Token], text: str, rules: Rules
+) -> list[Alarm]:
+    """Each alarm pattern found, with what silences it, if anything."""
+    harmless = find_all(rules.harmless, tokens, text, rules)
+    cues = [
+        (cue, match) for cue in rules.cues for match in find_all([cue.pattern], tokens, text, rules)
+    ]
+    found = []
+    for match in find_all(patterns, tokens, text, rules):
+        found.append(Alarm(match, _silenced_by(match, harmless, cues, tokens)))
+    return found
+
+
+def _silenced_by(
+    match: Match, harmless: list[Match], cues: list[tuple[Cue, Match]], tokens: list[Token]
+) -> str:
+    if any(h.first <= match.first and match.last <= h.last for h in harmless):
+        return "harmless"
+    clause = tokens[match.first].clause
+    for cue, found in cues:
+        if tokens[found.first].clause != clause or match.first <= found.first <= match.last:
+            continue
+        before = 0 <= match.first - found.last - 1 < cue.before
+        after = 0 <= found.first - match.last - 1 < cue.after
+        if before or after:
+            return cue.kind
+    return ""

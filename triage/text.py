@@ -1,0 +1,164 @@
+"""Words out of a message, the same way for a resident's text, a pattern and a Vosk transcript.
+
+Each language has its own analyser, so that an alarm word matches only a whole word: Chinese is
+cut into words by jieba, Korean into morphemes by Kiwi (이불이 is 이불 + 이, never 불이), and
+English words are reduced to their Snowball stems (drains, drained -> drain). Before that, every
+text is normalised: full-width forms folded (NFKC), curly apostrophes and quotes made straight,
+lower case.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CLAUSE_END = "。！？!?；;，,、.:：\n…"
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"'})
+_SPACE_BETWEEN_HAN = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+# English contractions Vosk writes without their apostrophe ("i cant get up").
+_SPOKEN_CONTRACTIONS = {
+    "cant": "can't",
+    "wont": "won't",
+    "dont": "don't",
+    "doesnt": "doesn't",
+    "didnt": "didn't",
+    "isnt": "isn't",
+    "aint": "ain't",
+    "wasnt": "wasn't",
+    "couldnt": "couldn't",
+    "im": "i'm",
+    "ive": "i've",
+    "shes": "she's",
+    "hes": "he's",
+    "theres": "there's",
+    "whats": "what's",
+}
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word (Chinese, English) or morpheme (Korean) of a message."""
+
+    norm: str  # what patterns and the model compare: the word, the morpheme, the stem
+    start: int  # where it stands in the normalised text, to quote it back to staff
+    end: int
+    clause: int  # tokens of one clause share it; negation and "last year" stay in their clause
+
+
+def normalise(text: str) -> str:
+    """Fold the ways one message may be typed or transcribed into one."""
+    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
+    return _SPACE_BETWEEN_HAN.sub("", text)  # Vosk writes Chinese with spaces between words
+
+
+def language(locale: str) -> str:
+    return locale.split("-")[0].lower()
+
+
+def analyse(text: str, locale: str) -> tuple[str, list[Token]]:
+    """The normalised text and its tokens, for the language of `locale` (Chinese by default)."""
+    normalised = normalise(text)
+    analyser = _ANALYSERS.get(language(locale), _chinese)
+    return normalised, analyser(normalised)
+
+
+def _with_clauses(pieces: list[tuple[str, int, int]]) -> list[Token]:
+    tokens: list[Token] = []
+    clause = 0
+    for norm, start, end in pieces:
+        if norm and all(char in CLAUSE_END for char in norm):
+            clause += 1
+            continue
+        if norm.strip() and any(char.isalnum() for char in norm):
+            tokens.append(Token(norm, start, end, clause))
+    return tokens
+
+
+# ------------------------------------------------------------------ Chinese
+@functools.cache
+def _jieba() -> object:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+def add_chinese_words(words: list[str]) -> None:
+    """Keep the rules' phrases whole when jieba cuts (倒地不起 stays one word)."""
+    tokenizer = _jieba()
+    for word in words:
+        tokenizer.add_word(word)  # type: ignore[attr-defined]
+
+
+def _chinese(text: str) -> list[Token]:
+    tokenizer = _jieba()
+    return _with_clauses(
+        [(word, start, end) for word, start, end in tokenizer.tokenize(text)]  # type: ignore[attr-defined]
+    )
+
+
+# ------------------------------------------------------------------ Korean
+@functools.cache
+def _kiwi() -> object:
+    from kiwipiepy import Kiwi
+
+    return Kiwi()
+
+
+def _korean(text: str) -> list[Token]:
+    # Vosk puts spaces inside Korean words; Kiwi reads across them: "넘어졌 어요" is 넘어지+었+어요.
+    pieces = []
+    for token in _kiwi().tokenize(text):  # type: ignore[attr-defined]
+        pieces.append((_korean_norm(token.form, token.tag), token.start, token.start + token.len))
+    return _with_clauses(pieces)
+
+
+def _korean_norm(form: str, tag: str) -> str:
+    """The morpheme with its part of speech: 불/N (fire) is not 불/V (to blow)."""
+    if tag in {"SF", "SP", "SE"}:
+        return "."
+    if tag.startswith("S") and tag not in {"SL", "SH", "SN"}:
+        return ""  # quotes, brackets, symbols
+    return f"{form}/{tag[0]}"
+
+
+# ------------------------------------------------------------------ English
+_ENGLISH_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.!?;,:]")
+
+
+@functools.cache
+def _stemmer() -> object:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+def _english(text: str) -> list[Token]:
+    stem = _stemmer().stemWord  # type: ignore[attr-defined]
+    pieces = []
+    for match in _ENGLISH_WORD.finditer(text):
+        word = _SPOKEN_CONTRACTIONS.get(match.group(), match.group())
+        if word in CLAUSE_END:
+            pieces.append((word, match.start(), match.end()))
+            continue
+        base, _, ending = word.partition("'")
+        if ending == "t" and base.endswith("n"):  # can't, won't, didn't: the verb, then "not"
+            verb = {"ca": "can", "wo": "will", "sha": "shall"}.get(base[:-1], base[:-1])
+            pieces.append((stem(verb), match.start(), match.end()))
+            pieces.append(("not", match.start(), match.end()))
+        else:
+            pieces.append((stem(base), match.start(), match.end()))
+    return _with_clauses(pieces)
+
+
+_ANALYSERS: dict[str, Callable[[str], list[Token]]] = {
+    "zh": _chinese,
+    "ko": _korean,
+    "en": _english,
+}
