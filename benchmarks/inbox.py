@@ -43,12 +43,12 @@ from cases.models import (
     Urgency,
 )
 from cases.search import search_text_of
-from triage import CATEGORIES
 from hotline.app import create_app
 from hotline.config import Settings
 from hotline.db import db
 from tests.accounts.conftest import PASSWORD, csrf_token, make_user
 from tests.conftest import make_env, new_postgres_database
+from triage import CATEGORIES
 
 GRIDS = [f"G{number}" for number in range(1, 9)]
 BATCH = 5000

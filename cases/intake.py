@@ -66,9 +66,10 @@ class Intake:
 
 class TriageReasons(TypedDict, total=False):
     matched: list[str]
+    read_as: list[str]  # [category, urgency] as the words read, before what the case already had
     urgency_words: list[str]
     category_words: list[str]
-    silenced: list[str]
+    silenced: list[list[str]]  # [quote, why]: harmless, negation, past, asking
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,10 @@ class TriageResult:
             return {"matched": []}
         return {
             "matched": list(guess.matched),
+            "read_as": [guess.category, guess.urgency],
             "urgency_words": list(guess.urgency_words),
             "category_words": list(guess.category_words),
-            "silenced": list(guess.silenced),
+            "silenced": [list(pair) for pair in guess.silenced],
         }
 
 

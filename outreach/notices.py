@@ -48,6 +48,11 @@ def text_case_number(case: Case) -> OutboundMessage | None:
     return queue_sms(case.phone, body, "case_number", case)
 
 
+def _quoted(words: list[str], prompts: Catalogue) -> str:
+    """The resident's own words that raised the alarm, quoted, for the on-duty person to judge."""
+    return prompts.list_separator.join(f"“{word}”" for word in words)
+
+
 def alert_on_duty(case: Case, words: list[str]) -> int:
     """An emergency: a text to every on-duty number, in the centre's language, once per case."""
     if _already_alerted(case):
@@ -57,7 +62,7 @@ def alert_on_duty(case: Case, words: list[str]) -> int:
     name = f" {case.resident.name}" if case.resident else ""
     key = "emergency_keyword_alert_sms" if words else "emergency_alert_sms"
     body = prompts.text(
-        key, number=case.number, phone=case.phone or "?", name=name, words="、".join(words)
+        key, number=case.number, phone=case.phone or "?", name=name, words=_quoted(words, prompts)
     )
     for number in settings.on_duty_numbers:
         queue_sms(number, body, "emergency_alert", case)

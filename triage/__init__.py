@@ -43,9 +43,8 @@ class Triage:
     urgency: str  # one of URGENCIES
     urgency_words: tuple[str, ...]  # what raised the urgency, quoted from the message
     category_words: tuple[str, ...]  # what decided the category
-    silenced: tuple[
-        str, ...
-    ] = ()  # alarm words found and not counted, with why: "煤气费 (harmless)"
+    # alarm words read and not counted, and why: ("煤气费", "harmless"), ("fell", "past")
+    silenced: tuple[tuple[str, str], ...] = ()
 
     @property
     def matched(self) -> tuple[str, ...]:

@@ -47,7 +47,7 @@ class Features:
     quotes: dict[str, list[str]]
     emergency: list[str]  # danger signs counted, quoted
     urgent: list[str]  # urgent needs counted, quoted
-    silenced: tuple[str, ...]  # "quote (why)" for alarms found but not counted
+    silenced: tuple[tuple[str, str], ...]  # (quote, why) for alarms read but not counted
 
 
 def labelled(locale: str, split: str | None = None) -> list[Example]:
@@ -81,7 +81,7 @@ def features(text: str, rules: Rules) -> Features:
             add(f"c:{category}", match.quote)
     emergency: list[str] = []
     urgent: list[str] = []
-    silenced: list[str] = []
+    silenced: list[tuple[str, str]] = []
     for level, patterns, counted in (
         ("emergency", rules.emergency, emergency),
         ("urgent", rules.urgent, urgent),
@@ -89,7 +89,7 @@ def features(text: str, rules: Rules) -> Features:
         for alarm in alarms(patterns, tokens, normalised, rules):
             if alarm.silenced_by:
                 add(f"s:{level}", alarm.match.quote)
-                silenced.append(f"{alarm.match.quote} ({alarm.silenced_by})")
+                silenced.append((alarm.match.quote, alarm.silenced_by))
             else:
                 add(f"a:{level}", alarm.match.quote)
                 counted.append(alarm.match.quote)

@@ -3,7 +3,9 @@
 A pattern is a phrase as a resident says it; its parts (separated by spaces) are analysed like
 the message, and must appear in order, each part whole, with at most `gap` tokens between two
 parts in one clause ("胸口 疼" finds 胸口有点疼, "숨 안 쉬" finds 숨이 안 쉬어져요). A part never
-matches inside a word: 불 is not found in 이불이, fire not in firearm, 火 not in 火车站.
+matches inside a word: 불 is not found in 이불이, fire not in firearm, 火 not in 火车站. (Korean and
+English parts are whole morphemes or stems; a Chinese part is its characters, refused where one
+longer jieba word holds them; `[settings] words` adds words jieba's dictionary lacks.)
 
 An alarm is not counted where the message says it is not one: a cue of negation ("no smell of
 gas"), of the past ("fell last year") or of asking ("how do I get a smoke alarm") in the same
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -77,9 +79,9 @@ def load_rules(locale: str) -> Rules:
     locale = rules_locale(locale)
     path = resources.files("triage") / RULES_FOLDER / f"{locale}.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    if language(locale) == "zh":  # keep every Chinese phrase one word for jieba
-        add_chinese_words([part for part in _all_pattern_texts(data) if len(part) > 1])
     settings = data.get("settings", {})
+    if language(locale) == "zh":  # words jieba's dictionary lacks (a part must be whole words)
+        add_chinese_words(list(settings.get("words", [])))
     window = int(settings.get("cue_window", 4))
 
     def patterns(texts: Iterable[str]) -> tuple[Pattern, ...]:
@@ -112,21 +114,6 @@ def _flatten(section: list[str] | dict[str, list[str]]) -> list[str]:
     return list(section)
 
 
-def _all_pattern_texts(data: dict[str, object]) -> Iterator[str]:
-    def walk(value: object) -> Iterator[str]:
-        if isinstance(value, str):
-            yield from value.split()
-        elif isinstance(value, list):
-            for item in value:
-                yield from walk(item)
-        elif isinstance(value, dict):
-            for item in value.values():
-                yield from walk(item)
-
-    for key in ("emergency", "urgent", "categories", "harmless", "cues"):
-        yield from walk(data.get(key, []))
-
-
 def _pattern(text: str, locale: str) -> Pattern:
     if language(locale) == "zh":  # Chinese parts are matched as strings on word boundaries
         return Pattern(text, tuple((part,) for part in text.split()))
@@ -141,55 +128,77 @@ def _pattern(text: str, locale: str) -> Pattern:
 # ------------------------------------------------------------------ matching
 def find(pattern: Pattern, tokens: list[Token], text: str, gap: int, chinese: bool) -> list[Match]:
     """Every place the pattern occurs, parts in order, each whole, gaps within one clause."""
+    spans = _chinese_spans if chinese else _token_spans
     found = []
-    for first in range(len(tokens)):
-        last = _match_from(pattern.parts, 0, first, tokens, gap, chinese, first_part=True)
-        if last is not None:
-            quote = text[tokens[first].start : tokens[last].end]
-            found.append(Match(pattern, first, last, quote))
+    for first, last in spans(pattern.parts[0], tokens, text):
+        end = _rest(pattern.parts[1:], last, tokens, text, gap, spans)
+        if end is not None:
+            found.append(Match(pattern, first, end, text[tokens[first].start : tokens[end].end]))
     return found
 
 
-def _match_from(
+Spans = Callable[[tuple[str, ...], list[Token], str], list[tuple[int, int]]]
+
+
+def _rest(
     parts: tuple[tuple[str, ...], ...],
-    index: int,
-    position: int,
+    last: int,
     tokens: list[Token],
+    text: str,
     gap: int,
-    chinese: bool,
-    first_part: bool = False,
+    spans: Spans,
 ) -> int | None:
-    if index == len(parts):
-        return position - 1
-    starts = [position] if first_part else range(position, min(position + gap + 1, len(tokens)))
-    for start in starts:
-        if start >= len(tokens):
-            return None
-        if not first_part and tokens[start].clause != tokens[position - 1].clause:
-            return None
-        end = _part_end(parts[index], start, tokens, chinese)
-        if end is not None:
-            last = _match_from(parts, index + 1, end + 1, tokens, gap, chinese)
-            if last is not None:
-                return last
+    """The last token of the remaining parts placed after `last`, or None."""
+    if not parts:
+        return last
+    for first, end in spans(parts[0], tokens, text):
+        near = 0 <= first - last - 1 <= gap and tokens[first].clause == tokens[last].clause
+        if near:
+            rest = _rest(parts[1:], end, tokens, text, gap, spans)
+            if rest is not None:
+                return rest
     return None
 
 
-def _part_end(part: tuple[str, ...], start: int, tokens: list[Token], chinese: bool) -> int | None:
-    """The index of the last token of `part` placed at `start`, or None."""
-    if chinese:  # the part's characters, made of whole words
-        wanted, built = part[0], ""
-        for index in range(start, len(tokens)):
-            built += tokens[index].norm
-            if built == wanted:
-                return index
-            if not wanted.startswith(built):
-                return None
-        return None
-    end = start + len(part) - 1
-    if end < len(tokens) and all(tokens[start + i].norm == norm for i, norm in enumerate(part)):
-        return end
-    return None
+def _token_spans(part: tuple[str, ...], tokens: list[Token], _: str) -> list[tuple[int, int]]:
+    """Korean and English: the part's morphemes or stems, consecutive."""
+    width = len(part)
+    return [
+        (start, start + width - 1)
+        for start in range(len(tokens) - width + 1)
+        if all(tokens[start + i].norm == norm for i, norm in enumerate(part))
+    ]
+
+
+def _chinese_spans(part: tuple[str, ...], tokens: list[Token], text: str) -> list[tuple[int, int]]:
+    """Chinese: the part's characters, unless a longer word of the message holds them.
+
+    jieba's cut decides only what is inside a word: 火 is not found in 火车站, 煤气 not in 煤气费,
+    血 not in 血压计; a part that spans words (路灯 where jieba cut 路 / 灯不亮) still counts.
+    """
+    owner: dict[int, int] = {}
+    for index, token in enumerate(tokens):
+        owner.update(dict.fromkeys(range(token.start, token.end), index))
+    found = []
+    start = text.find(part[0])
+    while start != -1:
+        end = start + len(part[0])
+        first, last = owner.get(start), owner.get(end - 1)
+        if (
+            first is not None
+            and last is not None
+            and not _inside_a_word(tokens, first, last, start, end)
+        ):
+            found.append((first, last))
+        start = text.find(part[0], start + 1)
+    return found
+
+
+def _inside_a_word(tokens: list[Token], first: int, last: int, start: int, end: int) -> bool:
+    if first != last:
+        return False
+    token = tokens[first]
+    return (token.start, token.end) != (start, end)
 
 
 def find_all(

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 CLAUSE_END = "。！？!?；;，,、.:：\n…"
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"'})
@@ -36,6 +37,19 @@ _SPOKEN_CONTRACTIONS = {
     "hes": "he's",
     "theres": "there's",
     "whats": "what's",
+    "havent": "haven't",
+    "hasnt": "hasn't",
+    "hadnt": "hadn't",
+    "arent": "aren't",
+    "werent": "weren't",
+    "wouldnt": "wouldn't",
+    "shouldnt": "shouldn't",
+    "mustnt": "mustn't",
+    "theyre": "they're",
+    "youre": "you're",
+    "thats": "that's",
+    "theyve": "they've",
+    "youve": "you've",
 }
 
 
@@ -104,19 +118,57 @@ def _chinese(text: str) -> list[Token]:
 
 
 # ------------------------------------------------------------------ Korean
+# Words Kiwi's model cuts wrongly in the messages residents send (이불이 as 이 + 불 + 이).
+_KOREAN_WORDS = ("이불",)
+# Endings that say nothing but "this is a sentence" (나요 is 나 + 어요); 넘어질까 keeps its ᆯ까.
+_KOREAN_PLAIN_ENDINGS = frozenset({"어", "아", "여", "어요", "아요", "여요", "다", "지"})
+_KOREAN_PART = 8  # letters: a rule's part is one short word, a message (even unspaced) is longer
+
+
 @functools.cache
 def _kiwi() -> object:
     from kiwipiepy import Kiwi
 
-    return Kiwi()
+    kiwi = Kiwi()
+    # Vosk puts spaces inside Korean words ("쓰러 졌어요", "할 매"): let a morpheme span up to two.
+    config = getattr(kiwi, "global_config", kiwi)
+    config.space_tolerance = 2
+    for word in _KOREAN_WORDS:
+        kiwi.add_user_word(word, "NNG", 0.0)
+    return kiwi
 
 
 def _korean(text: str) -> list[Token]:
-    # Vosk puts spaces inside Korean words; Kiwi reads across them: "넘어졌 어요" is 넘어지+었+어요.
+    # Kiwi reads across Vosk's spaces: "넘어졌 어요" is 넘어지+었+어요.
+    tokens = list(_kiwi().tokenize(text))  # type: ignore[attr-defined]
+    if len(text.strip()) <= _KOREAN_PART and not any(char.isspace() for char in text.strip()):
+        tokens = _korean_stem(tokens)
     pieces = []
-    for token in _kiwi().tokenize(text):  # type: ignore[attr-defined]
-        pieces.append((_korean_norm(token.form, token.tag), token.start, token.start + token.len))
+    for token in tokens:
+        end = token.start + token.len
+        pieces.append((_korean_norm(token.form, token.tag), token.start, end))
+        if token.tag == "EF":  # a sentence's final ending closes its clause, stop or none (Vosk)
+            pieces.append((".", end, end))
     return _with_clauses(pieces)
+
+
+def _korean_stem(tokens: list[Any]) -> list[Any]:
+    """One word's trailing ending that Kiwi supplied, not the writer, left off.
+
+    A rule's part is one word: 나요, 쓰러졌, 튀어 or 타다 stand for the verb (나, 쓰러지, 튀, 타)
+    whatever ending a message gives it, so a plain final ending (어, 어요, 다; 나요 is 나 + 어요
+    on the same letters) or a past tense's bare final consonant is not part of what must match,
+    while one that means something stays (넘어질까 is 넘어지 + ᆯ까). A message of one short word
+    loses at most that ending.
+    """
+    while len(tokens) > 1:
+        last, before = tokens[-1], tokens[-2]
+        plain = last.tag.startswith("E") and last.form in _KOREAN_PLAIN_ENDINGS
+        if last.tag == "Z_CODA" or (plain and before.tag[0] in "VX"):
+            tokens = tokens[:-1]
+        else:
+            break
+    return tokens
 
 
 def _korean_norm(form: str, tag: str) -> str:
@@ -125,6 +177,8 @@ def _korean_norm(form: str, tag: str) -> str:
         return "."
     if tag.startswith("S") and tag not in {"SL", "SH", "SN"}:
         return ""  # quotes, brackets, symbols
+    if tag == "Z_CODA":  # a final consonant Kiwi could not join to a syllable: 쓰러졌 ends in 었
+        return "었/E" if form == "ᆻ" else ""
     return f"{form}/{tag[0]}"
 
 
@@ -139,6 +193,19 @@ def _stemmer() -> object:
     return snowballstemmer.stemmer("english")
 
 
+# Words that are two words as far as meaning goes ("i cannot breathe" is "i can't breathe").
+_ENGLISH_SPLIT = {
+    "cannot": ("can", "not"),
+    "ain't": ("is", "not"),
+    "gonna": ("going", "to"),
+    "wanna": ("want", "to"),
+    "gotta": ("got", "to"),
+}
+# A new clause starts at "but": "no fire, but ..." and "it didn't hurt but now he can't get up"
+# keep a negation on its own side, as a comma would (Vosk writes no commas).
+_ENGLISH_CLAUSE_WORDS = {"but"}
+
+
 def _english(text: str) -> list[Token]:
     stem = _stemmer().stemWord  # type: ignore[attr-defined]
     pieces = []
@@ -146,6 +213,11 @@ def _english(text: str) -> list[Token]:
         word = _SPOKEN_CONTRACTIONS.get(match.group(), match.group())
         if word in CLAUSE_END:
             pieces.append((word, match.start(), match.end()))
+            continue
+        if word in _ENGLISH_CLAUSE_WORDS:
+            pieces.append((",", match.start(), match.start()))
+        if word in _ENGLISH_SPLIT:
+            pieces += [(stem(part), match.start(), match.end()) for part in _ENGLISH_SPLIT[word]]
             continue
         base, _, ending = word.partition("'")
         if ending == "t" and base.endswith("n"):  # can't, won't, didn't: the verb, then "not"

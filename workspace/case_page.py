@@ -112,6 +112,7 @@ def show(case_id: int) -> ResponseReturnValue:
         my_part=next((p for p in case.participants if p.user_id == me.id), None),
         closing=closing,
         problem=problem_text(case),
+        reading=triage_reading(case),
         closed_as=closed_as_text(case),
         categories=CATEGORIES,
         urgencies=list(Urgency),
@@ -121,6 +122,38 @@ def show(case_id: int) -> ResponseReturnValue:
         resident_query=query,
         resident_matches=_search_residents(query, me) if editable and query else [],
     )
+
+
+@dataclass(frozen=True)
+class TriageReading:
+    """What the case's words were read as, and the words that decided it: staff judge the
+    guess by them (and the on-duty person an emergency alert)."""
+
+    category: str
+    urgency: str
+    urgency_words: list[str]
+    category_words: list[str]
+    silenced: list[tuple[str, str]]  # (words, why): harmless, negation, past, asking
+
+
+def triage_reading(case: Case) -> TriageReading | None:
+    """The latest reading of the case's words (opening, transcript or a later text)."""
+    for event in reversed(case.events):
+        detail = event.detail if isinstance(event.detail, dict) else {}
+        read_as = detail.get("read_as")
+        if isinstance(read_as, list) and len(read_as) == 2:
+            return TriageReading(
+                category=_s(read_as[0]),
+                urgency=_s(read_as[1]),
+                urgency_words=[_s(w) for w in detail.get("urgency_words") or []],
+                category_words=[_s(w) for w in detail.get("category_words") or []],
+                silenced=[
+                    (_s(pair[0]), _s(pair[1]))
+                    for pair in detail.get("silenced") or []
+                    if isinstance(pair, list) and len(pair) == 2
+                ],
+            )
+    return None
 
 
 @dataclass(frozen=True)

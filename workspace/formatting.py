@@ -71,7 +71,22 @@ def closed_as_label(how: str | enum.Enum | None, duplicate_of: str | None = None
     return t(f"case.closed_as.{code}")
 
 
+def quoted(words: list[str]) -> str:
+    """Words read from a message, each in quotes: "倒在地上", "不答应"."""
+    return t("case.why.separator").join(t("case.why.quote", words=word) for word in words)
+
+
+def silenced_list(pairs: list[tuple[str, str]]) -> str:
+    """Alarm words the triage read and did not count, each with why (negated, in the past...)."""
+    return t("case.why.separator").join(
+        t("case.why.silenced_item", words=word, why=t(f"case.why.because.{why}"))
+        for word, why in pairs
+    )
+
+
 FILTERS = {
+    "quoted": quoted,
+    "silenced_list": silenced_list,
     "local_time": local_time,
     "masked_phone": masked_phone,
     "category_label": category_label,
