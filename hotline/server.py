@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from flask import Flask
@@ -9,6 +10,8 @@ from gunicorn.app.base import BaseApplication
 
 from hotline import spool
 from hotline.app import create_app
+from hotline.i18n import LOCALES
+from triage import warm as warm_triage
 
 
 class HotlineServer(BaseApplication):
@@ -26,6 +29,8 @@ class HotlineServer(BaseApplication):
         """Runs in each web process: the app, and the replayer of this machine's spool."""
         app = create_app()
         spool.start_replayer(app)
+        # A few seconds of loading, off the request path: the first text is read at once.
+        threading.Thread(target=warm_triage, args=(LOCALES,), daemon=True).start()
         return app
 
 

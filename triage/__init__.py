@@ -12,6 +12,7 @@ benchmark, the tests and every channel get the same answer.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from triage.model import Features, Model, features, trained
@@ -86,6 +87,12 @@ def _rules_category(found: Features) -> tuple[str, tuple[str, ...]]:
     return best, tuple(dict.fromkeys(hits[best]))
 
 
+def warm(locales: Iterable[str]) -> None:
+    """Load the analysers and fit the models now (a few seconds), not in a resident's request."""
+    for locale in locales:
+        triage("warm", locale)
+
+
 def _category(probabilities: dict[str, float], minimum: float) -> str:
     best = max(probabilities, key=probabilities.__getitem__)
     return best if probabilities[best] >= minimum else OTHER
@@ -101,4 +108,4 @@ def _model_level(probabilities: dict[str, float], thresholds: dict[str, float]) 
     return "normal"
 
 
-__all__ = ["CATEGORIES", "OTHER", "URGENCIES", "Features", "Triage", "triage"]
+__all__ = ["CATEGORIES", "OTHER", "URGENCIES", "Features", "Triage", "triage", "warm"]
