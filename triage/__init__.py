@@ -76,6 +76,8 @@ def decide(text: str, rules: Rules, model: Model | None) -> Triage:
     else:
         level, words = rule_level, rule_words
     category_words = model.reasons(found, category, "category") if category != OTHER else []
+    if not category_words:  # no word of the message points there: a prior, not a reading
+        category = OTHER
     return Triage(category, level, tuple(words), tuple(category_words), found.silenced)
 
 
