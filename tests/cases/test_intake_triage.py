@@ -69,6 +69,7 @@ def test_an_emergency_pages_once_and_quotes_the_words_that_raised_it(
 ) -> None:
     with app.app_context():
         case = make_case(urgency=Urgency.URGENT, locale="en-US")
+        db.session.flush()  # a case has its number once saved, as every channel's has
         apply_triage(case, "my husband collapsed on the kitchen floor and won’t wake up", "en-US")
         apply_triage(case, "my husband collapsed on the kitchen floor and won’t wake up", "en-US")
         assert case.urgency == Urgency.EMERGENCY
