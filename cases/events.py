@@ -22,6 +22,8 @@ class EventKind(enum.StrEnum):
     RECORDING_CREDENTIALS_REJECTED = "recording_credentials_rejected"
     RETRANSCRIBE_REQUESTED = "retranscribe_requested"
     CASE_NUMBER_SMS = "case_number_sms"
+    # A building leader reported it for their building (cases/leaders.py)
+    LEADER_REPORT = "leader_report"
     ON_DUTY_ALERTED = "on_duty_alerted"
     # What staff do (cases/actions.py, cases/lifecycle.py, cases/routing.py, the JSON API)
     STATUS_CHANGED = "status_changed"

@@ -9,6 +9,8 @@ nothing; the rules live here once:
 * urgency: only ever raised, never lowered (a calm message never downgrades an emergency);
 * deadline: from the case's opening, by urgency and category, whenever either changes;
 * routing: the default handler for the category, grid and building, once the category is known;
+* a building leader's text or voicemail is their building's case, about the neighbour its words
+  name, with the leader as its reporter (cases.leaders), before it is routed;
 * an emergency (opened as one, or raised to one) sends `emergency_raised`, inside the same
   transaction: outreach queues the texts to the on-duty staff, committed with the case.
 """
@@ -24,6 +26,7 @@ from sqlalchemy import select, update
 
 from cases.deadlines import deadline_for
 from cases.events import EventKind
+from cases.leaders import name_from_new_words, take_leader_report
 from cases.models import (
     URGENCY_PRIORITY,
     Call,
@@ -46,6 +49,8 @@ emergency_raised = Namespace().signal("case-emergency-raised")
 # A voicemail opened (or joined) this case: sent once per recording, inside its transaction.
 voicemail_received = Namespace().signal("case-voicemail-received")
 ALERT_WORDS = 3  # the words quoted to the on-duty staff
+# The channels a building leader reports by (the emergency key stays the caller's own case).
+LEADER_CHANNELS = (CaseSource.SMS, CaseSource.VOICEMAIL)
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,8 @@ def open_case(intake: Intake) -> Case:
         urgency=case.urgency.value,
         **result.reasons,
     )
+    if intake.source in LEADER_CHANNELS:
+        take_leader_report(case, intake.phone, intake.text)
     route_new_case(case)
     db.session.flush()  # the case number is its id; receivers may need it
     if case.urgency == Urgency.EMERGENCY:  # opened as one, or its words made it one
@@ -144,6 +151,7 @@ def open_case(intake: Intake) -> Case:
 
 def apply_triage(case: Case, text: str, locale: str) -> TriageResult:
     """New words about a case (a transcript, another text): sharpen its triage, never blunt it."""
+    name_from_new_words(case, text)  # a leader's neighbour, before routing looks at the place
     result = _triage(case, text, locale)
     if "category" in result.changes:
         route_new_case(case)  # unassigned for want of a category until now

@@ -6,7 +6,16 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.db import Base, UTCDateTime, enum_column, utcnow
@@ -286,6 +295,10 @@ class Case(Base):
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
     )
+    # Who reported it for someone else (a building leader for a neighbour): cases.leaders.
+    reporters: Mapped[list[CaseReporter]] = relationship(
+        back_populates="case", order_by="CaseReporter.id", cascade="all, delete-orphan"
+    )
 
     @property
     def number(self) -> str:
@@ -423,6 +436,73 @@ class TranscriptEdit(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="transcript_edits")
+    user: Mapped[User | None] = relationship()
+
+
+class BuildingLeader(Base):
+    """楼栋长: a resident (or a staff member) who leads a building, hears its problems first
+    and passes them on (cases.leaders). Exactly one of resident and user is set."""
+
+    __tablename__ = "building_leaders"
+    __table_args__ = (
+        UniqueConstraint("building", "resident_id", name="uq_building_leaders_resident"),
+        UniqueConstraint("building", "user_id", name="uq_building_leaders_user"),
+        CheckConstraint("(resident_id IS NULL) <> (user_id IS NULL)", name="one_resident_or_user"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building: Mapped[str] = mapped_column(String(50), index=True)
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    resident: Mapped[Resident | None] = relationship()
+    user: Mapped[User | None] = relationship()
+
+    @property
+    def name(self) -> str:
+        return self.resident.name if self.resident else self.user.name if self.user else ""
+
+    @property
+    def phone(self) -> str:
+        return self.resident.phone if self.resident else self.user.phone if self.user else ""
+
+    @property
+    def language(self) -> str:
+        person = self.resident or self.user
+        return person.language if person else ""
+
+
+class CaseReporter(Base):
+    """Someone who reported the case for another person: a building leader for a neighbour.
+
+    The case's resident is the person affected; the reporter hears the case number, its
+    progress and its resolution too (outreach.schedule.tell_reporters). Name, phone and
+    language are kept as they were when reporting, as the texts go to that phone.
+    """
+
+    __tablename__ = "case_reporters"
+    __table_args__ = (UniqueConstraint("case_id", "phone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20), default="building_leader")
+    building: Mapped[str] = mapped_column(String(50), default="")
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="SET NULL"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    locale: Mapped[str] = mapped_column(String(10), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="reporters")
+    resident: Mapped[Resident | None] = relationship()
     user: Mapped[User | None] = relationship()
 
 

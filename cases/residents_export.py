@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 from collections.abc import Iterable
 
-from cases.models import FamilyContact, Resident
+from sqlalchemy import select
+
+from cases.models import BuildingLeader, FamilyContact, Resident
 from cases.reports import spreadsheet_safe
 from cases.residents_import import COLUMNS
+from hotline.db import db
 
 BYTE_ORDER_MARK = "\ufeff"
 
@@ -30,7 +34,7 @@ def contacts_cell(contacts: Iterable[FamilyContact]) -> str:
     return ";".join(f"{contact.name}:{contact.phone}" for contact in contacts)
 
 
-def resident_row(resident: Resident) -> dict[str, str]:
+def resident_row(resident: Resident, leader_of: Iterable[str] = ()) -> dict[str, str]:
     return {
         "phone": resident.phone,
         "name": resident.name,
@@ -41,7 +45,22 @@ def resident_row(resident: Resident) -> dict[str, str]:
         "family_contacts": contacts_cell(resident.family_contacts),
         "preferred_call_hours": resident.preferred_call_hours or "",
         "do_not_call": "yes" if resident.do_not_call else "no",
+        "leader_of": ";".join(leader_of),
     }
+
+
+def _buildings_led() -> dict[int, list[str]]:
+    """Every resident leader's buildings, in one query."""
+    leads: dict[int, list[str]] = defaultdict(list)
+    rows = db.session.execute(
+        select(BuildingLeader.resident_id, BuildingLeader.building)
+        .where(BuildingLeader.resident_id.is_not(None))
+        .order_by(BuildingLeader.building)
+    )
+    for resident_id, building in rows:
+        if resident_id is not None:
+            leads[resident_id].append(building)
+    return leads
 
 
 def residents_csv(residents: Iterable[Resident]) -> str:
@@ -50,7 +69,8 @@ def residents_csv(residents: Iterable[Resident]) -> str:
     buffer.write(BYTE_ORDER_MARK)
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
+    leads = _buildings_led()
     for resident in residents:
-        row = resident_row(resident)
+        row = resident_row(resident, leads.get(resident.id, ()))
         writer.writerow([spreadsheet_safe(row[column]) for column in COLUMNS])
     return buffer.getvalue()

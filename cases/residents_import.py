@@ -7,7 +7,9 @@ column the file does not have, or an empty cell, leaves that value as it is (a f
 file is the whole truth: absent columns and empty cells clear the value.
 Each problem is a `Problem` with a key and values, so the command prints it in English and
 the staff pages show it in the reader's language; the field checks are shared with the
-profile form, so a value refused on import is refused when typed in too.
+profile form, so a value refused on import is refused when typed in too. `leader_of` makes the
+resident a building leader (楼栋长) of exactly the buildings it names, each one that a resident
+of the directory or of the file lives in.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from cases.leaders import set_buildings
 from cases.models import FamilyContact, Resident
 from cases.reports import FORMULA_STARTS
 from hotline.config import HoursWindow
@@ -40,6 +43,7 @@ COLUMNS = (
     "family_contacts",
     "preferred_call_hours",
     "do_not_call",
+    "leader_of",  # the buildings the resident leads (楼栋长): "3号楼;5号楼"
 )
 REQUIRED = ("phone", "name")
 TRUE_WORDS = {"1", "true", "yes", "y", "是"}
@@ -65,6 +69,8 @@ MESSAGES = {
     "duplicate_phone": "phone already given on line {first}",
     "phone_taken": "a resident with this phone number exists already",
     "contact_semicolon": "a family contact's name cannot contain ;",
+    "unknown_building": "no resident lives in building {value!r}: leader_of must name buildings"
+    " as residents' records do",
 }
 
 
@@ -154,6 +160,15 @@ def parse_hours(text: str) -> str | None:
         raise RowError("bad_hours", value=text.strip()) from error
 
 
+def parse_buildings(text: str) -> tuple[str, ...]:
+    """'3号楼;5号楼' -> the buildings a leader leads, each once (checked known by parse_rows)."""
+    names = (part.strip() for part in text.replace("；", ";").split(";"))
+    buildings = tuple(dict.fromkeys(name for name in names if name))
+    if any(len(building) > LIMITS["building"] for building in buildings):
+        raise RowError("too_long", column="leader_of", limit=LIMITS["building"])
+    return buildings
+
+
 def parse_text(text: str, column: str) -> str:
     value = text.strip()
     if len(value) > LIMITS[column]:
@@ -177,6 +192,7 @@ def check_fields(
         "preferred_call_hours": parse_hours,
         "do_not_call": lambda text: parse_flag(text, "do_not_call"),
         "family_contacts": lambda text: parse_contacts(text, region),
+        "leader_of": parse_buildings,
         **{column: partial(parse_text, column=column) for column in LIMITS},
     }
     fields: dict[str, Any] = {}
@@ -220,6 +236,7 @@ def parse_rows(
     if unknown:
         problems.append(Problem("unknown_columns", {"columns": ", ".join(sorted(unknown))}, 1))
     rows: list[dict[str, Any]] = []
+    lines: list[int] = []  # each row's line in the file
     seen: dict[str, int] = {}
     for row in reader:
         line = reader.line_num
@@ -237,7 +254,21 @@ def parse_rows(
             continue
         seen[phone] = line
         rows.append(fields)
+        lines.append(line)
+    problems += _unknown_buildings(rows, lines)
     return rows, problems
+
+
+def _unknown_buildings(rows: list[dict[str, Any]], lines: list[int]) -> list[Problem]:
+    """A leader of a building nobody lives in, in the directory or in the file, is a typo."""
+    known = set(db.session.scalars(select(Resident.building).distinct()))
+    known |= {str(fields.get("building") or "") for fields in rows}
+    return [
+        Problem("unknown_building", {"value": building}, line)
+        for fields, line in zip(rows, lines, strict=True)
+        for building in fields.get("leader_of", ())
+        if building not in known
+    ]
 
 
 def _keep_contact_details(resident: Resident, contacts: list[FamilyContact]) -> None:
@@ -251,16 +282,22 @@ def _keep_contact_details(resident: Resident, contacts: list[FamilyContact]) -> 
 
 def _write(rows: list[dict[str, Any]], report: ImportReport) -> None:
     for fields in rows:
+        leads = fields.pop("leader_of", None)
         existing = db.session.scalar(select(Resident).where(Resident.phone == fields["phone"]))
         if existing is None:
-            db.session.add(Resident(**fields))
+            resident = Resident(**fields)
+            db.session.add(resident)
             report.imported += 1
-            continue
-        if "family_contacts" in fields:
-            _keep_contact_details(existing, fields["family_contacts"])
-        for key, value in fields.items():
-            setattr(existing, key, value)
-        report.updated += 1
+        else:
+            if "family_contacts" in fields:
+                _keep_contact_details(existing, fields["family_contacts"])
+            for key, value in fields.items():
+                setattr(existing, key, value)
+            resident = existing
+            report.updated += 1
+        if leads is not None:
+            db.session.flush()  # a new resident's id, for its leaderships
+            set_buildings(resident, leads)
 
 
 def import_text(text: str, region: str = DEFAULT_REGION, *, replace: bool = False) -> ImportReport:

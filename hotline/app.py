@@ -29,6 +29,7 @@ from ivr.survey import bp as survey_bp
 from ivr.views import bp as ivr_bp
 from sms.views import bp as sms_bp
 from workspace import admin, callbacks, case_page, dashboard, inbox, ledger, login, residents
+from workspace import leaders as leader_pages
 from workspace.views import bp as workspace_bp
 from workspace.views import init_app as init_workspace
 
@@ -103,7 +104,7 @@ def _init_workspace(app: Flask) -> None:
         csrf.exempt(webhook)  # Twilio signs its webhooks instead
     csrf.exempt(api_bp)  # bearer tokens, no cookies
     init_workspace(app)
-    pages = (login, inbox, callbacks, case_page, residents, ledger, dashboard, admin)
+    pages = (login, inbox, callbacks, case_page, residents, ledger, dashboard, admin, leader_pages)
     for blueprint in (*webhooks, api_bp, workspace_bp, *(page.bp for page in pages)):
         app.register_blueprint(blueprint)
 

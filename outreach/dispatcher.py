@@ -490,6 +490,7 @@ def _survey_text(follow_up: FollowUp, contact: Contact, moment: datetime) -> str
 def _progress(follow_up: FollowUp, contact: Contact, moment: datetime) -> str:
     """By text unless the resident opted out of texts; then by phone; else nothing can reach."""
     if not (contact.can_text or contact.can_call):
+        schedule.tell_reporters(follow_up.case, "progress")  # the reporter still can be
         return _finish(follow_up, S.DONE, "unreachable", event=EventKind.PROGRESS_UPDATE)
     if _wait_for_window(follow_up, moment, None if contact.can_text else contact):
         return "waiting"
@@ -500,11 +501,13 @@ def _progress(follow_up: FollowUp, contact: Contact, moment: datetime) -> str:
         placed = _place_call(follow_up, contact)
         if placed == "placed":
             schedule.copy_to_family(case, "family_progress_sms", **words)
+            schedule.tell_reporters(case, "progress")
             db.session.commit()
         return placed
     body = contact.texts.text("progress_sms", number=case.number, **words)
     queue_sms(contact.phone, body, "progress", case)
     schedule.copy_to_family(case, "family_progress_sms", **words)
+    schedule.tell_reporters(case, "progress")
     follow_up.attempts += 1
     return _finish(follow_up, S.DONE, "texted", event=EventKind.PROGRESS_UPDATE, channel="sms")
 

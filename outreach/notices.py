@@ -1,5 +1,6 @@
 """Texts telling people about a case: its number to the caller, an emergency to staff on duty,
-its status to the phone on the case when someone else asks.
+its status to the phone on the case when someone else asks; and who a notice for a building
+goes to (`building_notice_recipients`: its residents and its leaders).
 
 Each is one outbox row per recipient (outreach.outbox), queued in the transaction that opened
 or raised the case, so each recipient gets it exactly once, retried on its own, and it shows
@@ -9,12 +10,14 @@ on the case's timeline.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from cases.events import EventKind
-from cases.models import Case, CaseEvent
+from cases.leaders import leaders_of
+from cases.models import Case, CaseEvent, Resident
 from cases.services import add_event, find_resident
 from hotline.clock import now
 from hotline.db import db
@@ -119,3 +122,40 @@ def _status_texted_lately(case: Case) -> bool:
         OutboundMessage.due_at >= now() - STATUS_TEXT_INTERVAL,
     )
     return db.session.scalar(query.limit(1)) is not None
+
+
+@dataclass(frozen=True)
+class NoticeRecipient:
+    """Someone a notice for a building goes to, in their language."""
+
+    phone: str
+    name: str
+    locale: str
+    leader: bool  # a leader of the building (who may live elsewhere, or be staff)
+
+
+def building_notice_recipients(building: str) -> list[NoticeRecipient]:
+    """Who a notice for `building` goes to: its leaders first, then its residents, each
+    number once. Opted-out numbers are included: queue_sms keeps them from being texted.
+
+    No notice is sent from here yet; the broadcast of issue 13 texts these people.
+    """
+    if not building:
+        return []
+    default = current_settings().default_locale
+    recipients: dict[str, NoticeRecipient] = {}
+    for leader in leaders_of(building):
+        if leader.phone:
+            locale = supported_locale(leader.language, default)
+            recipients.setdefault(
+                leader.phone, NoticeRecipient(leader.phone, leader.name, locale, True)
+            )
+    residents = db.session.scalars(
+        select(Resident).where(Resident.building == building).order_by(Resident.id)
+    )
+    for resident in residents:
+        locale = supported_locale(resident.language, default)
+        recipients.setdefault(
+            resident.phone, NoticeRecipient(resident.phone, resident.name, locale, False)
+        )
+    return list(recipients.values())

@@ -3,7 +3,8 @@
 * A case is resolved -> a survey (回访) is scheduled: by phone after HOTLINE_SURVEY_DELAY_MINUTES
   or, when unset, the next morning at the opening of the calling window; by text when the
   resident asked not to be called; a home visit when neither is possible. Family contacts
-  who receive updates get a copy of the resolution.
+  who receive updates get a copy of the resolution, and so does a building leader who
+  reported it for the resident (`tell_reporters`), as of its progress and of a reopening.
 * A case is reopened or closed -> pending surveys are cancelled.
 * A survey call is not answered (no answer, busy, failed, an answering machine, or nobody
   pressed a key) -> it is tried again at another time of day (3 attempts over 2 days), then
@@ -195,6 +196,7 @@ def on_status_changed(case: Case, previous: CaseStatus, to: CaseStatus, **_: Any
     """cases.lifecycle.status_changed receiver: runs inside the transition's transaction."""
     if to == CaseStatus.RESOLVED:
         copy_to_family(case, "family_resolved_sms", note=short_note_for(case, contact_of(case)))
+        tell_reporters(case, "resolved")
         schedule_survey(case)
     elif to in (CaseStatus.REOPENED, CaseStatus.CLOSED):
         cancel_surveys(case, f"case_{to.value}")
@@ -219,6 +221,35 @@ def copy_to_family(case: Case, key: str, **values: str) -> int:
         body = contact.texts.text(key, name=contact.name, number=case.number, **values)
         queue_sms(person.phone, body, f"family_{key}", case, due_at=next_window(now()))
     return len(family)
+
+
+def tell_reporters(case: Case, what: str) -> int:
+    """Who reported the case for someone else (a building leader, cases.leaders) hears what
+    became of it, in their own language: `what` is "resolved" (with the note staff wrote in
+    that language, else the stock sentence), "progress" or "reopened".
+
+    A reporter whose phone is the one the resident's own texts go to already hears those
+    (a leader who named no neighbour is the case's contact), except the resolution, which
+    residents hear in the survey and reporters only by this text. Queued for the calling
+    window, like the family's copies.
+    """
+    contact = contact_of(case)
+    default = current_settings().default_locale
+    told = 0
+    for reporter in case.reporters:
+        if not reporter.phone or (what != "resolved" and reporter.phone == contact.phone):
+            continue
+        words = catalogue(supported_locale(reporter.locale, default), "sms")
+        values = {"number": case.number}
+        if what == "resolved":
+            note = written_note(case, words.locale)
+            values["note"] = _short(note) if note else words.text("resolution_stock")
+        elif what == "progress":
+            values["status"] = words.status(case.status.value)
+        body = words.text(f"reporter_{what}_sms", **values)
+        queue_sms(reporter.phone, body, f"reporter_{what}", case, due_at=next_window(now()))
+        told += 1
+    return told
 
 
 def retry_at(follow_up: FollowUp, moment: datetime, contact: Contact) -> datetime:

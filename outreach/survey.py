@@ -24,7 +24,7 @@ from hotline.i18n import catalogue, supported_locale
 from hotline.settings import current_settings
 from outreach.models import FollowUp, FollowUpKind, FollowUpStatus, SurveyResponse
 from outreach.outbox import queue_sms
-from outreach.schedule import contact_of, copy_to_family
+from outreach.schedule import contact_of, copy_to_family, tell_reporters
 
 RESIDENT = "resident"
 KEYPAD_ANSWERS = {
@@ -102,6 +102,7 @@ def notify_not_satisfied(case: Case) -> int:
         case, EventKind.SUPERVISORS_NOTIFIED, recipients=len(recipients), reason="not_satisfied"
     )
     copy_to_family(case, "family_reopened_sms")
+    tell_reporters(case, "reopened")
     return len(recipients)
 
 

@@ -9,6 +9,9 @@ then "三号楼", then "快来人"). A text from the same number within CONTINUA
 previous text to an SMS case that is still new (nobody has picked it up) is added to that case,
 its transcript and its triage, instead of opening another.
 
+A building leader's text (cases.leaders) opens their building's case, about the neighbour it
+names; the reply says for whom it was taken, and the leader hears its progress and resolution.
+
 Opting out: STOP (and Twilio's other opt-out words, and 退订/TD/수신거부) records the number
 as opted out (outreach.outbox, which checks it for every text, when it is queued and when it is
 sent), whether or not we know who it belongs to. Like Twilio, an opted-out number gets one
@@ -334,8 +337,15 @@ def _open_case(context: Context) -> Handled:
             detail={"message_sid": context.text.message_sid},
         )
     )
-    key = _emergency_reply_key() if case.urgency == Urgency.EMERGENCY else "case_opened"
-    return Handled("new_case", context.replies.text(key, number=case.number), case)
+    if case.urgency == Urgency.EMERGENCY:
+        reply = context.replies.text(_emergency_reply_key(), number=case.number)
+    elif case.reporters and case.resident is not None:  # a building leader, for a neighbour
+        reply = context.replies.text(
+            "leader_case_opened", number=case.number, name=case.resident.name
+        )
+    else:
+        reply = context.replies.text("case_opened", number=case.number)
+    return Handled("new_case", reply, case)
 
 
 def _add_to_case(context: Context, case: Case) -> Handled:

@@ -36,6 +36,7 @@ from hotline.settings import current_settings
 from hotline.telephony.models import LocalLineEntry
 from triage import CATEGORIES
 from workspace.i18n import say, t
+from workspace.leaders import account_leadership
 from workspace.views import add_to_nav
 
 bp = Blueprint("admin", __name__)
@@ -225,12 +226,14 @@ def _user_or_404(user_id: int) -> User:
 @login_required
 def user(user_id: int) -> ResponseReturnValue:
     """One account's form: name, role, grid or department, language, phone, active, password."""
+    account = _user_or_404(user_id)
     return render_template(
         "admin_user.html",
-        account=_user_or_404(user_id),
+        account=account,
         roles=list(Role),
         locales=LOCALES,
         minimum=MIN_PASSWORD,
+        leadership=account_leadership(account, _me()),
     )
 
 

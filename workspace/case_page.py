@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from accounts.models import Role, User
 from cases import actions
 from cases.errors import Refused
+from cases.leaders import leaders_of
 from cases.lifecycle import MISTAKE_FROM, allowed_next, is_overdue, satisfied_since_resolved
 from cases.models import (
     MISTAKES,
@@ -119,6 +120,7 @@ def show(case_id: int) -> ResponseReturnValue:
         assignees=assignees,
         departments=_departments_to_add(case, users),
         caller_resident=_caller_resident(case) if editable else None,
+        building_leaders=leaders_of(case.building),
         resident_query=query,
         resident_matches=_search_residents(query, me) if editable and query else [],
     )
@@ -721,6 +723,7 @@ DESCRIBERS: dict[str, Describer] = {
     "recording_credentials_rejected": _with_values("recording_credentials_rejected"),
     "retranscribe_requested": _with_values("retranscribe_requested"),
     "case_number_sms": _with_values("case_number_sms"),
+    "leader_report": _with_values("leader_report", "leader", "building"),
     "on_duty_alerted": _with_values("on_duty_alerted", "recipients"),
     "status_changed": _status_changed,
     "assigned": _assigned,

@@ -35,6 +35,7 @@ from hotline.i18n import LOCALES
 from hotline.phones import NotAPhoneNumber, normalise_phone
 from outreach.outbox import texted_stop
 from workspace.i18n import t
+from workspace.leaders import resident_leadership
 from workspace.views import add_to_nav
 
 bp = Blueprint("residents", __name__)
@@ -264,6 +265,7 @@ def _render_profile(
         contact_form=contact_form or {"receives_updates": True},
         grid_editable=user.role in OFFICE,
         locales=LOCALES,
+        leadership=resident_leadership(resident, user),
     )
 
 
