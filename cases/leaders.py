@@ -169,8 +169,9 @@ ROOM = re.compile(
 )
 ANY_ROOM = re.compile(r"(?<!\d)\d{3,4}(?!\d)")
 # How a neighbour is spoken of without their given name: 王阿姨, 老王, 김 할머니, Mrs Smith.
+# Not 师傅: that is the plumber who came, not a neighbour.
 CN_AFTER_SURNAME = (
-    *("阿姨", "奶奶", "爷爷", "大爷", "大妈", "大娘", "婆婆", "老师", "师傅"),
+    *("阿姨", "奶奶", "爷爷", "大爷", "大妈", "大娘", "婆婆", "老师"),
     *("叔叔", "伯伯", "大姐", "大哥", "姐", "哥", "叔", "姨"),
 )
 KO_AFTER_SURNAME = ("할머니", "할아버지", "아주머니", "아저씨", "어르신", "씨", "님")

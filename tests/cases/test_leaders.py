@@ -65,6 +65,7 @@ def test_a_neighbour_is_named_by_name_room_or_surname_only_when_it_is_one_person
     assert find_neighbour(fold("김 할머니 댁에 물이 새요"), everyone) is kim
     assert find_neighbour(fold("Mrs. Smith has no heating"), everyone) is smith
     assert find_neighbour(fold("楼道灯坏了"), everyone) is None
+    assert find_neighbour(fold("李师傅修过了还是漏"), everyone) is None  # the plumber
 
 
 def test_only_a_building_a_resident_lives_in_can_have_a_leader(app: Flask) -> None:
