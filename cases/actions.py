@@ -14,7 +14,8 @@ from cases import lifecycle
 from cases.deadlines import deadline_for
 from cases.errors import Refused
 from cases.events import EventKind
-from cases.lifecycle import satisfied_since_resolved, transition
+from cases.lifecycle import InvalidTransition, satisfied_since_resolved, transition
+from cases.linked import linked_cases
 from cases.models import (
     MISTAKES,
     Case,
@@ -25,7 +26,7 @@ from cases.models import (
     TranscriptEdit,
     Urgency,
 )
-from cases.permissions import can_be_assigned, can_close_unanswered, can_view
+from cases.permissions import can_be_assigned, can_close_unanswered, can_edit, can_view
 from cases.services import add_event
 from hotline.clock import now
 from hotline.db import db
@@ -178,7 +179,14 @@ def close_as_mistake(
     case: Case, how: str | None, by: User, note: str | None = None, duplicate_of: str = ""
 ) -> None:
     """A case opened by mistake (junk, a duplicate of another case, no message) is closed as
-    such by whoever may change it: no survey, and no rate counts it."""
+    such by whoever may change it: no survey, and no rate counts it.
+
+    A duplicate is the same resident asking again. A neighbour reporting the same problem is
+    no mistake: their case is linked to the problem's main case (link_to_main), so that they
+    too hear back and are asked whether they are satisfied.
+    """
+    if case.main_case_id is not None or linked_cases(case):
+        raise Refused("linked.refused.unlink_first", number=case.number)
     try:
         kind = ClosedAs(how or "")
     except ValueError:
@@ -251,3 +259,107 @@ def report_part(case: Case, text: str | None, by: User) -> None:
     participant.report = clean_text(text, MAX_NOTE, "report")
     participant.reported_at = now()
     add_event(case, EventKind.PART_REPORTED, by.name, report=participant.report)
+
+
+# ---- one problem, many reporters (cases.linked) --------------------------------------------
+
+
+def case_by_number(number: str | None, by: User) -> Case:
+    """The case with this number, if `by` may see it; another grid's case is as unknown as
+    a missing one."""
+    text = (number or "").strip()
+    if not text:
+        raise Refused("linked.refused.number_needed")
+    case_id = Case.id_from_number(text)
+    found = db.session.get(Case, case_id) if case_id is not None else None
+    if found is None or not can_view(by, found):
+        raise Refused("case.refused.no_such_case", value=text[:20])
+    return found
+
+
+def link_to_main(case: Case, main: Case, by: User, *, merged: bool = False) -> None:
+    """`case` is one report of the problem handled on `main`: it keeps its number, its
+    reporter is texted and surveyed, and its status follows `main`'s from now on. A case that
+    is itself a main case brings its reports along (two problems found to be one).
+
+    Refused, with nothing changed: `main` itself, one of the case's own reports (a cycle), a
+    report of another case (link to that main case instead), a case that is not open on
+    either side, a case `by` may not change.
+    """
+    if case.main_case_id == main.id:
+        return
+    _check_link(case, main, by)
+    moving = [case, *linked_cases(case)]
+    for report in moving:
+        if not can_edit(by, report):
+            raise Refused("linked.refused.cannot_change", number=report.number)
+    for report in moving:
+        report.main_case_id = main.id
+        report.deadline_at = None  # the main case's deadline is the problem's
+        add_event(report, EventKind.LINKED_TO_MAIN, by.name, main=main.number, merged=merged)
+        add_event(main, EventKind.REPORT_LINKED, by.name, number=report.number)
+        if report.status.is_open:
+            lifecycle.follow(report, main, by.name, _joined_at(main.status))
+
+
+def _joined_at(status: CaseStatus) -> CaseStatus:
+    """Where a report joining a problem goes: accepted at least (staff have looked at it), in
+    progress with a main case in progress."""
+    return CaseStatus.IN_PROGRESS if status == CaseStatus.IN_PROGRESS else CaseStatus.ACCEPTED
+
+
+def _check_link(case: Case, main: Case, by: User) -> None:
+    if main.id == case.id:
+        raise Refused("linked.refused.itself", number=case.number)
+    if main.main_case_id == case.id:
+        raise Refused("linked.refused.cycle", number=case.number, main=main.number)
+    if main.main_case_id is not None:
+        raise Refused(
+            "linked.refused.main_is_a_report", main=main.number, its_main=main.main_case_number
+        )
+    if case.main_case_id is not None:
+        raise Refused(
+            "linked.refused.already_linked", number=case.number, main=case.main_case_number
+        )
+    if not can_edit(by, main):
+        raise Refused("linked.refused.cannot_change", number=main.number)
+    if not main.status.is_open:
+        raise InvalidTransition(
+            "linked.refused.main_not_open",
+            main=main.number,
+            status=Message(f"case.refused.status.{main.status.value}"),
+        )
+    if not case.status.is_open:
+        raise InvalidTransition(
+            "linked.refused.case_not_open",
+            number=case.number,
+            status=Message(f"case.refused.status.{case.status.value}"),
+        )
+
+
+def merge_into(main: Case, others: list[Case], by: User) -> None:
+    """Several cases become reports of `main`'s problem at once; all or none (the caller
+    rolls back on a refusal)."""
+    if main.main_case_id is not None:
+        raise Refused(
+            "linked.refused.main_is_a_report", main=main.number, its_main=main.main_case_number
+        )
+    unique = list({other.id: other for other in others}.values())
+    if not unique:
+        raise Refused("linked.refused.nothing_to_merge")
+    for other in unique:
+        link_to_main(other, main, by, merged=True)
+
+
+def unlink(case: Case, by: User) -> None:
+    """The case is a problem of its own again: it keeps the status it has, and gets its own
+    deadline back (from its opening, as when its urgency changes)."""
+    if case.main_case_id is None:
+        raise Refused("linked.refused.not_linked", number=case.number)
+    main = db.session.get(Case, case.main_case_id)
+    case.main_case_id = None
+    if case.status.is_open:
+        case.deadline_at = deadline_for(case.urgency, case.created_at, case.category)
+    add_event(case, EventKind.UNLINKED_FROM_MAIN, by.name, main=main.number if main else "")
+    if main is not None:
+        add_event(main, EventKind.REPORT_UNLINKED, by.name, number=case.number)

@@ -353,6 +353,82 @@ def resolve(case_id: int) -> ResponseReturnValue:
     return jsonify(case_detail_json(case))
 
 
+# ---- one problem, many reporters (cases.linked) ------------------------------------------------
+
+
+def _case_ids(body: dict[str, Any], name: str) -> list[int]:
+    value = body.get(name)
+    if not isinstance(value, list) or not all(type(item) is int for item in value):
+        abort(400, f"{name} must be a list of case ids (integers)")
+    return value
+
+
+def _other_case(case_id: Any, user: User) -> Case:
+    """A case named in the body: one the user may not see is as unknown as a missing one."""
+    if type(case_id) is not int:  # true/false are ints too
+        abort(400, "a case id must be an integer")
+    found = db.session.get(Case, case_id) if 0 < case_id <= MAX_ID else None
+    if found is None or not can_view(user, found):
+        _refused(Refused("case.refused.no_such_case", value=str(case_id)))
+    return found
+
+
+def _refused_link(error: Refused) -> NoReturn:
+    """As _refused; a case the user may see but not change is a 403, as in the path."""
+    if error.message.key == "linked.refused.cannot_change":
+        db.session.rollback()
+        abort(403, str(error))
+    _refused(error)
+
+
+@bp.post("/cases/<int:case_id>/link")
+@token_required
+def link(case_id: int) -> ResponseReturnValue:
+    """The case is one report of the problem handled on main_id: it keeps its number, its
+    reporter is texted and surveyed, and its status follows the main case."""
+    case, user = _editable_case(case_id)
+    body = _json_body({"main_id"})
+    if "main_id" not in body:
+        abort(400, "main_id is required: the id of the problem's main case")
+    main = _other_case(body["main_id"], user)
+    try:
+        actions.link_to_main(case, main, user)
+    except Refused as error:
+        _refused_link(error)
+    db.session.commit()
+    return jsonify(case_detail_json(case))
+
+
+@bp.post("/cases/<int:case_id>/merge")
+@token_required
+def merge(case_id: int) -> ResponseReturnValue:
+    """The cases of case_ids become reports of this case's problem: all of them, or none."""
+    main, user = _editable_case(case_id)
+    body = _json_body({"case_ids"})
+    others = [_other_case(other_id, user) for other_id in _case_ids(body, "case_ids")]
+    try:
+        actions.merge_into(main, others, user)
+    except Refused as error:
+        _refused_link(error)
+    db.session.commit()
+    return jsonify(case_detail_json(main))
+
+
+@bp.post("/cases/<int:case_id>/unlink")
+@token_required
+def unlink(case_id: int) -> ResponseReturnValue:
+    """The case is a problem of its own again (its status stays as it is)."""
+    case, user = _editable_case(case_id)
+    if request.get_data():
+        _json_body(set())
+    try:
+        actions.unlink(case, user)
+    except Refused as error:
+        _refused(error)
+    db.session.commit()
+    return jsonify(case_detail_json(case))
+
+
 # ---- the call-back list ------------------------------------------------------------------------
 
 

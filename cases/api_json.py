@@ -10,6 +10,7 @@ from typing import Any
 
 from accounts.models import Role, User
 from cases.lifecycle import is_overdue
+from cases.linked import linked_cases
 from cases.models import (
     CallBack,
     CallBackReason,
@@ -133,6 +134,15 @@ CASE_PROPERTIES: dict[str, Any] = {
         "type": ["string", "null"],
         "description": "the number of the case a duplicate repeats",
     },
+    "main_case_id": {
+        "type": ["integer", "null"],
+        "description": "one problem, many reporters: the id of the problem's main case when "
+        "this case is one report of it (its status follows that case); null otherwise",
+    },
+    "main_case": {
+        "type": ["string", "null"],
+        "description": "the number of that main case",
+    },
     "satisfaction": {
         "enum": [*(answer.value for answer in Satisfaction), None],
         "description": "the resident's latest survey answer",
@@ -201,6 +211,8 @@ def case_json(case: Case) -> dict[str, Any]:
         "closed_as": case.closed_as.value if case.closed_as else None,
         "close_reason": case.close_reason,
         "duplicate_of": case.duplicate_of_number,
+        "main_case_id": case.main_case_id,
+        "main_case": case.main_case_number,
         "satisfaction": case.satisfaction.value if case.satisfaction else None,
     }
 
@@ -249,16 +261,37 @@ def event_json(event: CaseEvent) -> dict[str, Any]:
     }
 
 
+LINKED_CASE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "number", "status"],
+    "properties": {
+        "id": {"type": "integer"},
+        "number": {"type": "string"},
+        "status": {"enum": [status.value for status in CaseStatus]},
+    },
+}
+
+
+def linked_case_json(case: Case) -> dict[str, Any]:
+    return {"id": case.id, "number": case.number, "status": case.status.value}
+
+
 CASE_DETAIL_SCHEMA: dict[str, Any] = {
     "allOf": [
         {"$ref": "#/components/schemas/Case"},
         {
             "type": "object",
-            "required": ["participants"],
+            "required": ["participants", "linked_cases"],
             "properties": {
                 "participants": {
                     "type": "array",
                     "items": {"$ref": "#/components/schemas/Participant"},
+                },
+                "linked_cases": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/LinkedCase"},
+                    "description": "the reports linked to this case, when it is a problem's "
+                    "main case (each reporter's own case, oldest first); empty otherwise",
                 },
                 "events": {
                     "type": "array",
@@ -274,6 +307,7 @@ CASE_DETAIL_SCHEMA: dict[str, Any] = {
 def case_detail_json(case: Case, with_events: bool = False) -> dict[str, Any]:
     body = case_json(case)
     body["participants"] = [participant_json(p) for p in case.participants]
+    body["linked_cases"] = [linked_case_json(report) for report in linked_cases(case)]
     if with_events:
         body["events"] = [event_json(event) for event in case.events]
     return body
@@ -352,6 +386,7 @@ SCHEMAS = {
     "Case": CASE_SCHEMA,
     "CaseDetail": CASE_DETAIL_SCHEMA,
     "Participant": PARTICIPANT_SCHEMA,
+    "LinkedCase": LINKED_CASE_SCHEMA,
     "Event": EVENT_SCHEMA,
     "CallBack": CALL_BACK_SCHEMA,
     "UserRef": USER_REF_SCHEMA,

@@ -35,6 +35,11 @@ class EventKind(enum.StrEnum):
     RESIDENT_LINKED = "resident_linked"
     PARTICIPANT_ADDED = "participant_added"
     PART_REPORTED = "part_reported"
+    # One problem, many reporters (cases/actions.py: link_to_main, merge_into, unlink)
+    LINKED_TO_MAIN = "linked_to_main"  # on the report: {main, merged}
+    REPORT_LINKED = "report_linked"  # on the main case: {number}
+    UNLINKED_FROM_MAIN = "unlinked_from_main"  # on the report: {main}
+    REPORT_UNLINKED = "report_unlinked"  # on the main case: {number}
     # Deadlines (tasks/escalation.py, outreach/survey.py)
     ESCALATED = "escalated"
     SUPERVISORS_NOTIFIED = "supervisors_notified"

@@ -6,6 +6,15 @@ answer to this resolution; a dissatisfied resident reopens it. Without an answer
 supervisor closes it, with a written reason (close_without_answer). A case opened by mistake
 (junk, a duplicate, no message) is closed as such before anything was done about it
 (close_as_mistake), without a survey, and counts in no rate.
+
+One problem, many reporters (cases.linked): a case linked to a main case follows it. Its
+status moves on with the main case's work (accepted, in progress) and it is resolved with the
+main case, with the same note; resolving it on its own is refused. Closing stays each
+reporter's own: a report closes after its own resident's satisfied answer (不满意不销账 for
+each reporter), so a main case that closes leaves its reports waiting for their answers.
+Reopening is the problem's: a report reopened (its resident not satisfied, or by staff)
+reopens the main case, and a main case reopened takes back to work the reports still waiting
+for an answer; a report whose resident was satisfied stays closed.
 """
 
 from __future__ import annotations
@@ -18,9 +27,11 @@ from blinker import Namespace
 from cases.deadlines import deadline_for
 from cases.errors import Refused
 from cases.events import EventKind
+from cases.linked import linked_cases
 from cases.models import Case, CaseStatus, ClosedAs, Satisfaction
 from cases.services import add_event
 from hotline.clock import now
+from hotline.db import db
 from hotline.i18n import Message
 
 S = CaseStatus
@@ -82,6 +93,10 @@ def _check(case: Case, to: CaseStatus) -> None:
 def transition(case: Case, to: CaseStatus, actor: str, note: str = "", **detail: Any) -> None:
     """Move the case on; `detail` adds to the timeline's record (a `reason` code, say)."""
     _check(case, to)
+    if to == S.RESOLVED and case.main_case_id is not None:
+        raise InvalidTransition(
+            "linked.refused.resolve_the_main_case", number=case.number, main=case.main_case_number
+        )
     if to == S.RESOLVED and not note.strip():
         raise InvalidTransition("case.refused.resolution_note_needed")
     if to == S.CLOSED and not satisfied_since_resolved(case):
@@ -115,11 +130,15 @@ def close_as_mistake(
     case.closed_as = how
     case.close_reason = note.strip()
     case.duplicate_of_id = duplicate_of.id if duplicate_of else None
-    extra = {"duplicate_of": duplicate_of.number} if duplicate_of else {}
+    extra: dict[str, Any] = {"duplicate_of": duplicate_of.number} if duplicate_of else {}
     _move(case, S.CLOSED, actor, note.strip(), closed_as=how.value, **extra)
 
 
-def _move(case: Case, to: CaseStatus, actor: str, note: str, **detail: Any) -> None:
+def _move(
+    case: Case, to: CaseStatus, actor: str, note: str, *, carried: bool = False, **detail: Any
+) -> None:
+    """Change the status, say so on the timeline and to the receivers; then carry the change
+    to the other cases of the same problem, unless it was carried here from one of them."""
     moment = now()
     previous = case.status
     case.status = to
@@ -131,7 +150,9 @@ def _move(case: Case, to: CaseStatus, actor: str, note: str, **detail: Any) -> N
     elif to == S.REOPENED:
         case.resolved_at = case.closed_at = None
         case.closed_as, case.close_reason, case.duplicate_of_id = None, "", None
-        case.deadline_at = deadline_for(case.urgency, moment, case.category)
+        # A report has no deadline of its own: its main case's is the problem's.
+        linked = case.main_case_id is not None
+        case.deadline_at = None if linked else deadline_for(case.urgency, moment, case.category)
         case.escalated_at = None  # a new deadline, so it may be escalated again
     add_event(
         case,
@@ -140,6 +161,73 @@ def _move(case: Case, to: CaseStatus, actor: str, note: str, **detail: Any) -> N
         **{"from": previous.value, "to": to.value, "note": note, **detail},
     )
     status_changed.send(case, previous=previous, to=to)
+    if not carried:
+        _carry(case, to, actor, note)
+
+
+# ---- one problem, many reporters -----------------------------------------------------------
+
+
+def _carry(case: Case, to: CaseStatus, actor: str, note: str) -> None:
+    """A report reopened reopens its main case; a main case's move is carried to its reports."""
+    if case.main_case_id is None:
+        _carry_to_reports(case, to, actor, note)
+        return
+    if to != S.REOPENED:
+        return
+    main = db.session.get(Case, case.main_case_id)
+    if main is not None and main.status in (S.RESOLVED, S.CLOSED):
+        _move(main, S.REOPENED, actor, "", carried=True, with_case=case.number)
+        _carry_to_reports(main, S.REOPENED, actor, "")
+
+
+def _carry_to_reports(main: Case, to: CaseStatus, actor: str, note: str) -> None:
+    if to == S.CLOSED:
+        return  # each reporter's own answer closes their case
+    for report in linked_cases(main):
+        if to == S.REOPENED:
+            if report.status == S.RESOLVED:  # waiting for an answer: back to work
+                _move(report, S.REOPENED, actor, "", carried=True, with_case=main.number)
+            continue
+        if report.status.is_open:
+            follow(report, main, actor, to, note)
+
+
+def follow(
+    report: Case, main: Case, actor: str, to: CaseStatus | None = None, note: str = ""
+) -> None:
+    """Move an open report on to `to` (by default where its main case is), through the steps
+    of the work; never back, and never closed or reopened this way."""
+    target = to or main.status
+    if target == S.RESOLVED:
+        report.resolution_locale = main.resolution_locale
+        report.resolution_translations = dict(main.resolution_translations)
+        note = note or main.resolution_note
+    for step in _steps(report.status, target):
+        _move(
+            report,
+            step,
+            actor,
+            note if step == S.RESOLVED else "",
+            carried=True,
+            with_case=main.number,
+        )
+
+
+def _steps(start: CaseStatus, goal: CaseStatus) -> list[CaseStatus]:
+    """The shortest way from `start` to `goal` through the work (no closing or reopening on
+    the way); empty when there is none, or nothing to do."""
+    ways: dict[CaseStatus, list[CaseStatus]] = {start: []}
+    queue = [start]
+    while queue:
+        status = queue.pop(0)
+        if status == goal:
+            return ways[status]
+        for after in TRANSITIONS[status]:
+            if after not in ways and after not in (S.CLOSED, S.REOPENED):
+                ways[after] = [*ways[status], after]
+                queue.append(after)
+    return []
 
 
 def is_overdue(case: Case, moment: datetime | None = None) -> bool:

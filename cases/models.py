@@ -265,6 +265,11 @@ class Case(Base):
     # No foreign key: adding one would make SQLite rebuild the table (migration 0008); cases
     # are never deleted, and actions.close_as_mistake checks the case exists.
     duplicate_of_id: Mapped[int | None] = mapped_column()
+    # One problem, many reporters: this case is one report of the problem handled on the main
+    # case (cases.linked). It keeps its number, its reporter is texted and surveyed, and its
+    # status follows the main case's (cases.lifecycle). No foreign key, for duplicate_of_id's
+    # reason; cases.actions checks the main case exists.
+    main_case_id: Mapped[int | None] = mapped_column(index=True)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The latest survey answer: what the ledger and the satisfaction rate report.
     satisfaction: Mapped[Satisfaction | None] = mapped_column(enum_column(Satisfaction))
@@ -310,6 +315,11 @@ class Case(Base):
         return (
             None if self.duplicate_of_id is None else str(CASE_NUMBER_OFFSET + self.duplicate_of_id)
         )
+
+    @property
+    def main_case_number(self) -> str | None:
+        """The problem's main case, when this case is one report of it."""
+        return None if self.main_case_id is None else str(CASE_NUMBER_OFFSET + self.main_case_id)
 
     @staticmethod
     def id_from_number(number: str) -> int | None:

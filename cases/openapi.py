@@ -295,6 +295,84 @@ PATHS: dict[str, Any] = {
 }
 
 
+# One problem, many reporters (cases.linked): link, merge and unlink, with the pages' rules.
+LINK_ERRORS = {
+    **WRITE_ERRORS,
+    "403": _error(
+        "a read-only token, or a case (in the path or the body) the user may see but not change"
+    ),
+    "409": _error("a case that is not open: a closed or resolved main case takes no reports"),
+    "422": _error(
+        "refused, nothing changed: the case itself, one of its own reports (a cycle), a report "
+        "of another case, a case already linked elsewhere, or a case the user cannot see"
+    ),
+}
+SAME_PROBLEM_PATHS: dict[str, Any] = {
+    "/api/cases/{case_id}/link": {
+        "parameters": [CASE_ID],
+        "post": {
+            "operationId": "linkCase",
+            "summary": "This case is one report of the problem handled on another (main_id)",
+            "description": "One problem, many reporters: the case keeps its number, its "
+            "reporter is texted when the problem is resolved and asked whether they are "
+            "satisfied, and its status follows the main case's (it is resolved with it). A "
+            "main case linked to another brings its own reports along. Linking again to the "
+            "same main case changes nothing.",
+            "requestBody": _body(
+                {"main_id": {"type": "integer", "description": "the main case's id"}},
+                ["main_id"],
+                {"main_id": 12},
+            ),
+            "responses": {"200": _json(_ref("CaseDetail"), "the linked case"), **LINK_ERRORS},
+        },
+    },
+    "/api/cases/{case_id}/merge": {
+        "parameters": [CASE_ID],
+        "post": {
+            "operationId": "mergeCases",
+            "summary": "Merge other cases into this one: they become reports of its problem",
+            "description": "As link, for several cases at once, from the main case's side: all "
+            "of them, or (if one is refused) none.",
+            "requestBody": _body(
+                {
+                    "case_ids": {
+                        "type": "array",
+                        "items": {"type": "integer"},
+                        "minItems": 1,
+                        "description": "the ids of the cases to merge into this one",
+                    }
+                },
+                ["case_ids"],
+                {"case_ids": [13, 14, 15, 16]},
+            ),
+            "responses": {
+                "200": _json(_ref("CaseDetail"), "the main case, with its linked_cases"),
+                **LINK_ERRORS,
+            },
+        },
+    },
+    "/api/cases/{case_id}/unlink": {
+        "parameters": [CASE_ID],
+        "post": {
+            "operationId": "unlinkCase",
+            "summary": "The case is a problem of its own again",
+            "description": "It keeps the status it has and gets its own deadline back. The "
+            "body may be empty.",
+            "requestBody": {
+                "required": False,
+                "content": {JSON: {"schema": {"type": "object", "additionalProperties": False}}},
+            },
+            "responses": {
+                "200": _json(_ref("CaseDetail"), "the case, on its own"),
+                **WRITE_ERRORS,
+                "422": _error("the case is not linked to another case"),
+            },
+        },
+    },
+}
+PATHS.update(SAME_PROBLEM_PATHS)
+
+
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",

@@ -6,6 +6,12 @@ centre's time zone: a period from Monday to Sunday is [Monday 00:00, next Monday
 time, turned into UTC bounds here so the database compares plain timestamps. The dashboard's
 counts are GROUP BY queries: the database counts and no case is loaded into Python (each
 query takes well under half a second over 100,000 cases, on SQLite and on PostgreSQL).
+
+One problem, many reporters (cases.linked): a problem reported by five neighbours is one
+problem and five reporters. The ledger keeps a line per case (every reporter has their case
+number) and says which problem each belongs to; the dashboard counts the problem once (cases
+per week, open and overdue, the response, resolution and on-time rates: the work is the main
+case's) and the reporters one by one (how many, and each one's satisfaction).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from sqlalchemy import ColumnElement, Integer, Subquery, case, extract, func, or
 from sqlalchemy.orm import selectinload
 
 from cases.events import EventKind
+from cases.linked import reports_by_main
 from cases.models import MISTAKES, Case, CaseEvent, CaseStatus, Satisfaction
 from hotline.db import db
 
@@ -108,6 +115,8 @@ LEDGER_COLUMNS = (
     "satisfaction",
     "closed_as",
     "close_reason",
+    "problem",
+    "reporters",
 )
 
 
@@ -145,8 +154,16 @@ def summary(text: str, length: int = SUMMARY_LENGTH) -> str:
     return line if len(line) <= length else line[: length - 1] + "…"
 
 
-def ledger_record(case: Case, moment: datetime) -> dict[str, Any]:
-    """One ledger line as raw values (codes, UTC datetimes); pages translate and format them."""
+def ledger_record(
+    case: Case, moment: datetime, reports: dict[int, int] | None = None
+) -> dict[str, Any]:
+    """One ledger line as raw values (codes, UTC datetimes); pages translate and format them.
+
+    `reports`: how many reports are linked to each main case (reports_by_main); the line of
+    a main case, or of a case on its own, says how many residents reported its problem, and
+    a report's line is blank there, so that the column adds up to the reporters and its
+    filled cells count the problems.
+    """
     values: dict[str, Any] = {
         "number": case.number,
         "opened_at": case.created_at,
@@ -169,8 +186,31 @@ def ledger_record(case: Case, moment: datetime) -> dict[str, Any]:
         # How it closed when not after a satisfied answer, with the case a duplicate repeats.
         "closed_as": (case.closed_as, case.duplicate_of_number) if case.closed_as else None,
         "close_reason": case.close_reason,
+        # The problem it is one report of: its main case's number, or its own.
+        "problem": case.main_case_number or case.number,
+        "reporters": None if case.main_case_id is not None else 1 + (reports or {}).get(case.id, 0),
     }
     return values
+
+
+@dataclass(frozen=True)
+class ProblemCount:
+    """A period's requests: the problems, and the residents who reported them."""
+
+    problems: int
+    reporters: int
+
+
+def problem_count(cases: Sequence[Case]) -> ProblemCount:
+    """Cases reported in the period, each problem once (cases opened by mistake are none)."""
+    real = [case for case in cases if case.closed_as not in MISTAKES]
+    problems = {case.main_case_id or case.id for case in real}
+    return ProblemCount(len(problems), len(real))
+
+
+def ledger_reports(cases: Sequence[Case]) -> dict[int, int]:
+    """reports_by_main for the main cases among `cases`."""
+    return reports_by_main([case.id for case in cases if case.main_case_id is None])
 
 
 # ---- the dashboard ----------------------------------------------------------------------------
@@ -191,8 +231,9 @@ class WeekCounts:
 def weekly_counts(
     scope: ColumnElement[bool], mondays: list[date], zone: ZoneInfo
 ) -> list[WeekCounts]:
-    """Cases per week and category. Week boundaries are local Mondays turned into UTC here,
-    and the database puts each case in its week with a CASE over those boundaries."""
+    """Problems per week and category (a report linked to a main case is not another one).
+    Week boundaries are local Mondays turned into UTC here, and the database puts each case
+    in its week with a CASE over those boundaries."""
     edges = [local_midnight(day, zone) for day in [*mondays, mondays[-1] + timedelta(weeks=1)]]
     week = case(
         *[(Case.created_at < edge, index) for index, edge in enumerate(edges[1:])],
@@ -200,7 +241,7 @@ def weekly_counts(
     )
     bucketed = (
         select(week.label("week"), Case.category.label("category"))
-        .where(*_in_period(scope, edges[0], edges[-1]))
+        .where(*_in_period(scope, edges[0], edges[-1]), a_problem())
         .subquery()
     )
     counts = db.session.execute(
@@ -222,11 +263,11 @@ class GridLoad:
 
 
 def open_and_overdue(scope: ColumnElement[bool], moment: datetime) -> list[GridLoad]:
-    """Open cases per grid now, and how many of them are past their deadline."""
+    """Open problems per grid now, and how many of them are past their deadline."""
     overdue = func.sum(case((Case.deadline_at < moment, 1), else_=0))
     rows = db.session.execute(
         select(Case.grid, func.count(), overdue)
-        .where(scope, Case.status.in_(OPEN_STATUSES))
+        .where(scope, Case.status.in_(OPEN_STATUSES), a_problem())
         .group_by(Case.grid)
         .order_by(Case.grid)
     ).all()
@@ -246,6 +287,9 @@ class GridRates:
     - satisfaction rate: satisfied or basically satisfied, of the cases whose resident
       answered the survey (the latest answer counts).
     A case closed as opened by mistake counts in none of them (counted_in_rates).
+    `cases` are the problems: a report linked to a main case (cases.linked) counts in
+    `reporters` and, with its own resident's answer, in the satisfaction rate; the response,
+    resolution and on-time rates are the main case's work, counted once.
     `grid` is None for the row that adds up every grid.
     """
 
@@ -257,6 +301,7 @@ class GridRates:
     on_time: int
     answered: int
     satisfied: int
+    reporters: int = 0
 
     @property
     def response_rate(self) -> float | None:
@@ -302,6 +347,11 @@ def counted_in_rates() -> ColumnElement[bool]:
     return or_(Case.closed_as.is_(None), Case.closed_as.not_in(MISTAKES))
 
 
+def a_problem() -> ColumnElement[bool]:
+    """A main case or a case on its own: each problem once, not each report of it."""
+    return Case.main_case_id.is_(None)
+
+
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0, type_=Integer)
 
@@ -316,16 +366,18 @@ def grid_rates(
     had_time = Case.created_at <= moment - timedelta(hours=RESPONSE_HOURS)
     done = Case.status.in_(DONE_STATUSES)
     on_time = or_(Case.deadline_at.is_(None), Case.resolved_at <= Case.deadline_at)
+    problem = a_problem()
     rows = db.session.execute(
         select(
             Case.grid,
-            func.count(),
-            _count_if(or_(responded, had_time)),
-            _count_if(responded),
-            _count_if(done),
-            _count_if(done & on_time),
+            _count_if(problem),
+            _count_if(problem & or_(responded, had_time)),
+            _count_if(problem & responded),
+            _count_if(problem & done),
+            _count_if(problem & done & on_time),
             func.count(Case.satisfaction),
             _count_if(Case.satisfaction.in_(POSITIVE_ANSWERS)),
+            func.count(),
         )
         .outerjoin(first, first.c.case_id == Case.id)
         .where(*_in_period(scope, start, end), counted_in_rates())
@@ -341,4 +393,13 @@ def all_grids(rows: list[GridRates]) -> GridRates:
     return GridRates(None, *counts)
 
 
-_COUNTS = ("cases", "response_base", "responded", "resolved", "on_time", "answered", "satisfied")
+_COUNTS = (
+    "cases",
+    "response_base",
+    "responded",
+    "resolved",
+    "on_time",
+    "answered",
+    "satisfied",
+    "reporters",
+)

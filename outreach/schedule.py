@@ -10,6 +10,9 @@
   pressed a key) -> it is tried again at another time of day (3 attempts over 2 days), then
   by text, and when the text gets no reply within SMS_REPLY_WAIT, a visit by the grid worker.
 * A case open for more than a week gets a progress update every week until it is resolved.
+* A problem reported by several residents (cases.linked) is resolved on its main case and
+  on every report with it: each reporter is texted that it is resolved (their own case
+  number) and gets a survey of their own.
 
 Every decision is a row change in the caller's transaction plus a line on the case timeline.
 """
@@ -25,6 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, exists, or_, select
 
 from cases.events import EventKind
+from cases.linked import shares_a_problem
 from cases.models import Case, CaseStatus, Resident
 from cases.services import add_event
 from hotline.clock import now
@@ -197,9 +201,26 @@ def on_status_changed(case: Case, previous: CaseStatus, to: CaseStatus, **_: Any
     if to == CaseStatus.RESOLVED:
         copy_to_family(case, "family_resolved_sms", note=short_note_for(case, contact_of(case)))
         tell_reporters(case, "resolved")
+        if shares_a_problem(case):
+            text_problem_resolved(case)
         schedule_survey(case)
     elif to in (CaseStatus.REOPENED, CaseStatus.CLOSED):
         cancel_surveys(case, f"case_{to.value}")
+
+
+def text_problem_resolved(case: Case) -> None:
+    """One of several residents who reported a problem (cases.linked): told by text, on their
+    own case number, that it is resolved and that we will ask them. A resident alone with
+    their problem hears the note in the survey call; a neighbour whose report was linked to
+    someone else's case might not know anyone was working on it. Queued for the calling
+    window, as family copies are; not twice to a phone tell_reporters already told."""
+    contact = contact_of(case)
+    if not contact.phone or contact.phone in {reporter.phone for reporter in case.reporters}:
+        return
+    body = contact.texts.text(
+        "problem_resolved_sms", number=case.number, note=short_note_for(case, contact)
+    )
+    queue_sms(contact.phone, body, "problem_resolved", case, due_at=next_window(now()))
 
 
 def _short(text: str) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from accounts.directory import supervisors
 from cases.events import EventKind
 from cases.lifecycle import transition
+from cases.linked import main_of
 from cases.models import Case, CaseStatus, Recording, RecordingPurpose, Satisfaction
 from cases.recordings import note_recording
 from cases.services import add_event
@@ -88,14 +89,17 @@ def notify_not_satisfied(case: Case) -> int:
     """Texts to every supervisor and to the assignee, in their language; none holds the
     resident's number. The family hears that the case is being worked on again."""
     default = current_settings().default_locale
-    assignee = case.assignee.name if case.assignee else "-"
+    # A report of a problem (cases.linked) is worked on its main case: its handler is told.
+    handler = main_of(case).assignee or case.assignee
+    assignee = handler.name if handler else "-"
     recipients = {user.phone: user for user in supervisors()}
-    if case.assignee is not None and case.assignee.phone and case.assignee.active:
-        recipients.setdefault(case.assignee.phone, case.assignee)
+    for person in (handler, case.assignee):
+        if person is not None and person.phone and person.active:
+            recipients.setdefault(person.phone, person)
     for phone, user in recipients.items():
         words = catalogue(supported_locale(user.language, default), "sms")
         body = words.text("staff_not_satisfied_sms", number=case.number, assignee=assignee)
-        purpose = "staff_assignee" if user is case.assignee else "staff_supervisor"
+        purpose = "staff_assignee" if user in (handler, case.assignee) else "staff_supervisor"
         queue_sms(phone, body, purpose, case)
     # notify_supervisors (tasks.escalation) checks this event before texting anyone.
     add_event(

@@ -32,6 +32,7 @@ from cases import actions
 from cases.errors import Refused
 from cases.leaders import leaders_of
 from cases.lifecycle import MISTAKE_FROM, allowed_next, is_overdue, satisfied_since_resolved
+from cases.linked import SUGGESTION_WINDOW, likely_duplicates, linked_cases, main_of
 from cases.models import (
     MISTAKES,
     Case,
@@ -43,8 +44,15 @@ from cases.models import (
     Resident,
     Urgency,
 )
-from cases.permissions import can_be_assigned, can_close_unanswered, can_edit, can_view
+from cases.permissions import (
+    can_be_assigned,
+    can_close_unanswered,
+    can_edit,
+    can_view,
+    case_scope,
+)
 from cases.recordings import problem_key
+from hotline.clock import now
 from hotline.db import db
 from hotline.i18n import LOCALES
 from hotline.settings import current_settings
@@ -65,6 +73,7 @@ bp = Blueprint("case_page", __name__)
 LOW_CONFIDENCE = 0.6  # below this Vosk is guessing: staff should listen to that word
 RESIDENT_MATCHES = 20
 MAX_ID_DIGITS = 9  # larger numbers cannot be ids, and would overflow PostgreSQL's integer
+MAX_MERGE = 50  # cases merged in one go: more is a mistake, not a problem's reporters
 
 
 # -- who may do what ---------------------------------------------------------------------
@@ -123,6 +132,7 @@ def show(case_id: int) -> ResponseReturnValue:
         building_leaders=leaders_of(case.building),
         resident_query=query,
         resident_matches=_search_residents(query, me) if editable and query else [],
+        same_problem=same_problem(case, me, editable),
     )
 
 
@@ -175,7 +185,7 @@ def closing_choices(case: Case, me: User) -> Closing:
     return Closing(
         needs_reason=unanswered and can_close_unanswered(me),
         held_back=unanswered and not can_close_unanswered(me),
-        mistakes=MISTAKES if case.status in MISTAKE_FROM else (),
+        mistakes=MISTAKES if case.status in MISTAKE_FROM and not _in_a_problem(case) else (),
         locales=LOCALES,
         note_locale=me.language if me.language in LOCALES else LOCALES[0],
         resident_locale=contact_of(case).locale,
@@ -183,9 +193,50 @@ def closing_choices(case: Case, me: User) -> Closing:
 
 
 def _offered_statuses(case: Case, closing: Closing | None) -> tuple[CaseStatus, ...]:
-    """The next steps, without closing when the reader would only be refused."""
+    """The next steps, without closing when the reader would only be refused, nor resolving
+    a report of a problem (it is resolved with its main case)."""
     held_back = closing is not None and closing.held_back
-    return tuple(s for s in allowed_next(case) if not (held_back and s == CaseStatus.CLOSED))
+    refused = {CaseStatus.CLOSED} if held_back else set()
+    if case.main_case_id is not None:
+        refused.add(CaseStatus.RESOLVED)
+    return tuple(s for s in allowed_next(case) if s not in refused)
+
+
+def _in_a_problem(case: Case) -> bool:
+    return case.main_case_id is not None or bool(linked_cases(case))
+
+
+@dataclass(frozen=True)
+class SameProblem:
+    """One problem, many reporters (cases.linked): what the case page shows and offers."""
+
+    main: Case | None  # the main case this case is a report of
+    reports: list[Case]  # the reports linked to this case, when it is a main case
+    count: int  # how many residents reported the problem
+    # Likely duplicates, for one click, each with whether it came first: the first report
+    # is the main case (the one staff have been working on), the later one joins it.
+    suggestions: list[tuple[Case, bool]]
+    weeks: int
+
+
+def same_problem(case: Case, me: User, editable: bool) -> SameProblem:
+    main = main_of(case)
+    reports = linked_cases(main)
+    suggestions: list[tuple[Case, bool]] = []
+    if editable:
+        found = likely_duplicates(case, case_scope(me), now())
+        suggestions = [
+            (other, (other.created_at, other.id) < (case.created_at, case.id))
+            for other in found
+            if can_edit(me, other)
+        ]
+    return SameProblem(
+        main=main if main is not case else None,
+        reports=reports if main is case else [],
+        count=1 + len(reports),
+        suggestions=suggestions,
+        weeks=SUGGESTION_WINDOW.days // 7,
+    )
 
 
 def problem_text(case: Case) -> str:
@@ -479,6 +530,39 @@ def close_as_mistake(case_id: int) -> ResponseReturnValue:
     )
 
 
+@bp.post("/cases/<int:case_id>/link")
+@login_required
+def link(case_id: int) -> ResponseReturnValue:
+    """This case is one report of the problem handled on another (by its number)."""
+    number = request.form.get("main", "")
+
+    def join(case: Case, me: User) -> None:
+        actions.link_to_main(case, actions.case_by_number(number, me), me)
+
+    return _carry_out(case_id, join, "linked.done.linked")
+
+
+@bp.post("/cases/<int:case_id>/merge")
+@login_required
+def merge(case_id: int) -> ResponseReturnValue:
+    """Other cases (their numbers, separated by spaces or commas) become reports of this
+    case's problem; all of them or, if one is refused, none."""
+    numbers = request.form.get("cases", "").replace(",", " ").replace("，", " ").split()
+
+    def gather(case: Case, me: User) -> None:
+        others = [actions.case_by_number(number, me) for number in numbers[:MAX_MERGE]]
+        actions.merge_into(case, others, me)
+
+    return _carry_out(case_id, gather, "linked.done.merged")
+
+
+@bp.post("/cases/<int:case_id>/unlink")
+@login_required
+def unlink(case_id: int) -> ResponseReturnValue:
+    """This case is a problem of its own again."""
+    return _carry_out(case_id, lambda case, me: actions.unlink(case, me), "linked.done.unlinked")
+
+
 @bp.post("/cases/<int:case_id>/notes")
 @login_required
 def add_note(case_id: int) -> ResponseReturnValue:
@@ -544,6 +628,8 @@ LEGACY_REASONS = {"the resident is not satisfied": "not_satisfied"}
 def _status_changed(detail: dict[str, Any], _: dict[int, str]) -> Description:
     values = {"from": status_label(_s(detail["from"])), "to": status_label(_s(detail["to"]))}
     note = _s(detail.get("note"))
+    if detail.get("with_case"):  # carried from another case of the same problem
+        return "status_changed_with", {**values, "number": _s(detail["with_case"])}, note
     closed_as = detail.get("closed_as")
     if closed_as == ClosedAs.WITHOUT_ANSWER:
         return "closed_without_answer", {}, _s(detail.get("reason"))
@@ -733,6 +819,10 @@ DESCRIBERS: dict[str, Describer] = {
     "resident_linked": _resident_linked,
     "participant_added": _with_values("participant_added", "department"),
     "part_reported": _with_text("part_reported", "report"),
+    "linked_to_main": _with_values("linked_to_main", "main"),
+    "report_linked": _with_values("report_linked", "number"),
+    "unlinked_from_main": _with_values("unlinked_from_main", "main"),
+    "report_unlinked": _with_values("report_unlinked", "number"),
     "location_changed": _location_changed,
     "escalated": _escalated,
     "supervisors_notified": _with_values("supervisors_notified", "recipients"),

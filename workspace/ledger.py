@@ -31,9 +31,12 @@ from cases.permissions import case_scope
 from cases.reports import (
     LEDGER_COLUMNS,
     Period,
+    ProblemCount,
     last_full_week,
     ledger_cases,
     ledger_record,
+    ledger_reports,
+    problem_count,
     spreadsheet_safe,
     week_of,
 )
@@ -49,6 +52,7 @@ READERS = (Role.ADMIN, Role.STAFF, Role.GRID_WORKER)
 add_to_nav("ledger.index", "common.ledger", READERS)
 
 MAX_DAYS = 366
+NUMBERS = ("number", "problem", "reporters")  # whole numbers in the workbook, to add up
 PREVIEW_ROWS = 100
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
@@ -113,12 +117,25 @@ def _grid(user: User) -> str | None:
 
 
 def _cases(user: User, period: Period) -> list[dict[str, Any]]:
+    return _ledger(user, period)[0]
+
+
+def _ledger(user: User, period: Period) -> tuple[list[dict[str, Any]], ProblemCount]:
+    """The period's ledger lines, and how many problems and reporters they hold."""
     start, end = period.bounds(formatting.centre_zone())
     moment = now()
-    return [
-        ledger_record(case, moment)
-        for case in ledger_cases(case_scope(user), start, end, _grid(user))
-    ]
+    cases = ledger_cases(case_scope(user), start, end, _grid(user))
+    reports = ledger_reports(cases)
+    return [ledger_record(case, moment, reports) for case in cases], problem_count(cases)
+
+
+def problems_text(count: ProblemCount) -> str:
+    """ "1 problem, 5 reporters": a problem reported by several residents counts once."""
+    problems = t(f"ledger.problems.{'one' if count.problems == 1 else 'other'}", n=count.problems)
+    reporters = t(
+        f"ledger.reporters.{'one' if count.reporters == 1 else 'other'}", n=count.reporters
+    )
+    return t("ledger.problems_and_reporters", problems=problems, reporters=reporters)
 
 
 def cell_text(column: str, value: Any) -> str:
@@ -164,7 +181,7 @@ def _week_links(user: User) -> list[tuple[str, str]]:
 
 
 def _page(user: User, period: Period | None, status: int = 200) -> ResponseReturnValue:
-    rows = _cases(user, period) if period else []
+    rows, counted = _ledger(user, period) if period else ([], ProblemCount(0, 0))
     return render_template(
         "ledger.html",
         period=period,
@@ -175,6 +192,7 @@ def _page(user: User, period: Period | None, status: int = 200) -> ResponseRetur
         own_grid=user.grid if user.role == Role.GRID_WORKER else None,
         week_links=_week_links(user),
         count=len(rows),
+        problems=problems_text(counted),
         headers=headers(),
         preview=[[cell_text(c, row[c]) for c in LEDGER_COLUMNS] for row in rows[:PREVIEW_ROWS]],
     ), status
@@ -239,7 +257,7 @@ def _xlsx_cell(sheet: WriteOnlyWorksheet, column: str, value: Any) -> WriteOnlyC
         cell = WriteOnlyCell(sheet, value=local)
         cell.number_format = DATE_FORMAT
         return cell
-    if column == "number":
+    if column in NUMBERS:
         return WriteOnlyCell(sheet, value=int(value))
     cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", cell_text(column, value)))
     cell.data_type = "s"

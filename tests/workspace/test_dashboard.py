@@ -116,9 +116,17 @@ def test_the_dashboard_shows_the_known_numbers(known: None, staff: FlaskClient) 
     load = table(page, "load-table")
     assert (load["A1"], load["B2"], load["Total"]) == (["1", "1"], ["1", "0"], ["2", "1"])
     rates = table(page, "rates-table")
-    assert rates["A1"] == ["2", "50.0% (1/2)", "50.0% (1/2)", "100.0% (1/1)", "100.0% (1/1)"]
-    assert rates["B2"] == ["1", "0.0% (0/1)", "0.0% (0/1)", "—", "—"]
-    assert rates["Total"] == ["3", "33.3% (1/3)", "33.3% (1/3)", "100.0% (1/1)", "100.0% (1/1)"]
+    # Cases (problems), reporters, then the four rates.
+    assert rates["A1"] == ["2", "2", "50.0% (1/2)", "50.0% (1/2)", "100.0% (1/1)", "100.0% (1/1)"]
+    assert rates["B2"] == ["1", "1", "0.0% (0/1)", "0.0% (0/1)", "—", "—"]
+    assert rates["Total"] == [
+        "3",
+        "3",
+        "33.3% (1/3)",
+        "33.3% (1/3)",
+        "100.0% (1/1)",
+        "100.0% (1/1)",
+    ]
 
 
 def test_the_charts_are_svg_with_a_title_on_every_bar(known: None, staff: FlaskClient) -> None:
