@@ -369,7 +369,7 @@ def _other_case(case_id: Any, user: User) -> Case:
         abort(400, "a case id must be an integer")
     found = db.session.get(Case, case_id) if 0 < case_id <= MAX_ID else None
     if found is None or not can_view(user, found):
-        _refused(Refused("case.refused.no_such_case", value=str(case_id)))
+        _refused(Refused("linked.refused.no_case_with_id", id=case_id))
     return found
 
 
