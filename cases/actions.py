@@ -298,14 +298,8 @@ def link_to_main(case: Case, main: Case, by: User, *, merged: bool = False) -> N
         report.deadline_at = None  # the main case's deadline is the problem's
         add_event(report, EventKind.LINKED_TO_MAIN, by.name, main=main.number, merged=merged)
         add_event(main, EventKind.REPORT_LINKED, by.name, number=report.number)
-        if report.status.is_open:
-            lifecycle.follow(report, main, by.name, _joined_at(main.status))
-
-
-def _joined_at(status: CaseStatus) -> CaseStatus:
-    """Where a report joining a problem goes: accepted at least (staff have looked at it), in
-    progress with a main case in progress."""
-    return CaseStatus.IN_PROGRESS if status == CaseStatus.IN_PROGRESS else CaseStatus.ACCEPTED
+        if report.status.is_open:  # catches up with the main case's work, never goes back
+            lifecycle.follow(report, main, by.name)
 
 
 def _check_link(case: Case, main: Case, by: User) -> None:

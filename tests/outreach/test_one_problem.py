@@ -86,7 +86,8 @@ def test_merged_reporters_keep_their_numbers_and_each_is_texted_and_called(
         numbers = [case.number for case in (main, *reports)]
         assert len(set(numbers)) == 5  # nobody's number changed or was taken away
         assert [case.main_case_id for case in reports] == [main.id] * 4
-        # Taken up with the problem; no deadline of their own: the main case's is the problem's.
+        # Taken up as the main case was; no deadline of their own: the main case's is the
+        # problem's.
         assert statuses(reports) == [CaseStatus.ACCEPTED] * 4
         assert [case.deadline_at for case in reports] == [None] * 4
         assert main.deadline_at is not None
@@ -329,7 +330,7 @@ def test_unlinking_gives_the_case_back_its_own_deadline(app: Flask, clock: Clock
         db.session.commit()
         assert other.main_case_id is None
         assert other.deadline_at == deadline_for(other.urgency, other.created_at, "drainage")
-        assert other.status == CaseStatus.ACCEPTED  # as it was: only the link goes
+        assert other.status == CaseStatus.NEW  # as it was: only the link goes
         assert [e.detail["number"] for e in events(main.id, "report_unlinked")] == [other.number]
         with pytest.raises(Refused) as again:
             actions.unlink(other, user("li"))
