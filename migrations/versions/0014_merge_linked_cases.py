@@ -1,7 +1,7 @@
 """one problem, many reporters: a case linked to the problem's main case
 
-Revision ID: 0013_merge
-Revises: 0012_resend10
+Revision ID: 0014_merge
+Revises: 0013_leaders
 Create Date: 2026-12-12 09:00:00
 
 The same blocked drain reported by five neighbours is one problem: four of the cases are
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0013_merge'
-down_revision: str | None = '0012_resend10'
+revision: str = '0014_merge'
+down_revision: str | None = '0013_leaders'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
