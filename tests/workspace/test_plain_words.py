@@ -77,6 +77,10 @@ SAMPLES: dict[EventKind, tuple[str, dict[str, Any]]] = {
     EventKind.RESIDENT_LINKED: ("李工", {"resident_id": None}),
     EventKind.PARTICIPANT_ADDED: ("李工", {"department": "水务"}),
     EventKind.PART_REPORTED: ("水务", {"report": "已派人维修"}),
+    EventKind.LINKED_TO_MAIN: ("李工", {"main": "10001", "merged": True}),
+    EventKind.REPORT_LINKED: ("李工", {"number": "10002"}),
+    EventKind.UNLINKED_FROM_MAIN: ("李工", {"main": "10001"}),
+    EventKind.REPORT_UNLINKED: ("李工", {"number": "10002"}),
     EventKind.ESCALATED: (
         "system",
         {"deadline": "2026-01-05T03:30:00+00:00", "assignee": "李工", "overdue_minutes": 42},
