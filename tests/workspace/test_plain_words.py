@@ -135,6 +135,7 @@ SAMPLES: dict[EventKind, tuple[str, dict[str, Any]]] = {
         {"follow_up": 5, "follow_up_kind": "visit", "outcome": "visit_task", "grid": "A1"}
         | {"assigned_to": ["赵网格员"]},
     ),
+    EventKind.LEADER_REPORT: ("system", {"leader": "王建国", "building": "3号楼"}),
     EventKind.SMS_SENT: ("system", {"purpose": "survey", "message_sid": "SM" + "7" * 32}),
     EventKind.SMS_SUPPRESSED: ("system", {"purpose": "progress", "reason": "opted_out"}),
     EventKind.SMS_FAILED: (
