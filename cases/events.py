@@ -58,6 +58,7 @@ class EventKind(enum.StrEnum):
     SURVEY_ANSWERED = "survey_answered"
     SURVEY_COMMENT = "survey_comment"
     VISIT_TASK = "visit_task"
+    VISIT_RECORDED = "visit_recorded"  # what the grid worker found (outreach.visits)
     # Texts (outreach/outbox.py, sms/inbound.py)
     SMS_SENT = "sms_sent"
     SMS_SUPPRESSED = "sms_suppressed"

@@ -373,6 +373,13 @@ SAME_PROBLEM_PATHS: dict[str, Any] = {
 PATHS.update(SAME_PROBLEM_PATHS)
 
 
+def describe(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """Routes served under /api by a package above cases (outreach.api: home visits) add
+    their paths and schemas here, when their module is imported."""
+    PATHS.update(paths)
+    SCHEMAS.update(schemas)
+
+
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",

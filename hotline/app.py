@@ -27,8 +27,19 @@ from hotline.instance_secret import instance_secret
 from hotline.settings import EXTENSION_KEY, current_settings
 from ivr.survey import bp as survey_bp
 from ivr.views import bp as ivr_bp
+from outreach.api import bp as outreach_api_bp
 from sms.views import bp as sms_bp
-from workspace import admin, callbacks, case_page, dashboard, inbox, ledger, login, residents
+from workspace import (
+    admin,
+    callbacks,
+    case_page,
+    dashboard,
+    inbox,
+    ledger,
+    login,
+    residents,
+    visits,
+)
 from workspace import leaders as leader_pages
 from workspace.views import bp as workspace_bp
 from workspace.views import init_app as init_workspace
@@ -102,10 +113,23 @@ def _init_workspace(app: Flask) -> None:
     webhooks = (ivr_bp, survey_bp, sms_bp)
     for webhook in webhooks:
         csrf.exempt(webhook)  # Twilio signs its webhooks instead
-    csrf.exempt(api_bp)  # bearer tokens, no cookies
+    apis = (api_bp, outreach_api_bp)
+    for api in apis:
+        csrf.exempt(api)  # bearer tokens, no cookies
     init_workspace(app)
-    pages = (login, inbox, callbacks, case_page, residents, ledger, dashboard, admin, leader_pages)
-    for blueprint in (*webhooks, api_bp, workspace_bp, *(page.bp for page in pages)):
+    pages = (
+        login,
+        inbox,
+        callbacks,
+        visits,
+        case_page,
+        residents,
+        ledger,
+        dashboard,
+        admin,
+        leader_pages,
+    )
+    for blueprint in (*webhooks, *apis, workspace_bp, *(page.bp for page in pages)):
         app.register_blueprint(blueprint)
 
 

@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 
 from accounts.directory import grid_workers, supervisors
+from accounts.models import User
 from cases.events import EventKind
 from cases.models import Case, CaseStatus
 from cases.services import add_event
@@ -274,7 +275,7 @@ def expire_sms_surveys(moment: datetime) -> int:
         follow_up = _reload(follow_up_id)
         add_event(follow_up.case, EventKind.SURVEY_SMS_NO_REPLY, follow_up=follow_up_id)
         if follow_up.case.status == CaseStatus.RESOLVED:
-            schedule.add_follow_up(follow_up.case, K.VISIT, next_window(moment), max_attempts=1)
+            schedule.add_visit(follow_up.case, next_window(moment))
         db.session.commit()
         expired += 1
     return expired
@@ -465,7 +466,7 @@ def _placed(follow_up: FollowUp, call_sid: str, adopted: bool) -> None:
 
 def _survey_text(follow_up: FollowUp, contact: Contact, moment: datetime) -> str:
     if not contact.can_text:
-        schedule.add_follow_up(follow_up.case, K.VISIT, next_window(moment), max_attempts=1)
+        schedule.add_visit(follow_up.case, next_window(moment))
         return _finish(follow_up, S.CANCELLED, "sms_opt_out", instead=K.VISIT.value)
     if _wait_for_window(follow_up, moment, None):
         return "waiting"
@@ -513,29 +514,43 @@ def _progress(follow_up: FollowUp, contact: Contact, moment: datetime) -> str:
 
 
 def _visit(follow_up: FollowUp, contact: Contact, moment: datetime) -> str:
-    """No call or text reached the resident: the grid worker goes round (and records it)."""
+    """No call or text reached the resident, or staff asked for a visit: the grid's workers
+    are texted, and the task stays open (AWAITING) until one of them records what happened
+    (outreach.visits). A visit recorded while the text was on its way is not texted about."""
     if _wait_for_window(follow_up, moment, None):
         return "waiting"
+    if not _gate(follow_up.id, S.PLACING, status=S.AWAITING, outcome="visit_task"):
+        return "recorded_meanwhile"
+    follow_up = _reload(follow_up.id)
     case = follow_up.case
     workers = grid_workers(case.grid) or supervisors()
     for user in workers:
-        words = catalogue(supported_locale(user.language, current_settings().default_locale), "sms")
-        body = words.text(
-            "staff_visit_sms",
-            number=case.number,
-            name=contact.name or "-",
-            address=contact.resident.address if contact.resident else "-",
-        )
-        queue_sms(user.phone, body, "staff_visit", case)
+        queue_sms(user.phone, _visit_text(follow_up, contact, user), "staff_visit", case)
     follow_up.attempts += 1
-    return _finish(
-        follow_up,
-        S.DONE,
-        "visit_task",
-        event=EventKind.VISIT_TASK,
+    add_event(
+        case,
+        EventKind.VISIT_TASK,
+        follow_up=follow_up.id,
+        follow_up_kind=follow_up.kind.value,
+        outcome="visit_task",
         grid=case.grid,
         assigned_to=[user.name for user in workers],
     )
+    db.session.commit()
+    return "visit_task"
+
+
+def _visit_text(follow_up: FollowUp, contact: Contact, user: User) -> str:
+    """The text to a grid worker, in their language: why the visit, whom, where."""
+    words = catalogue(supported_locale(user.language, current_settings().default_locale), "sms")
+    values = {
+        "number": follow_up.case.number,
+        "name": contact.name or "-",
+        "address": contact.resident.address if contact.resident else "-",
+    }
+    if follow_up.scheduled_by is not None:
+        return words.text("staff_visit_planned_sms", by=follow_up.scheduled_by.name, **values)
+    return words.text("staff_visit_sms", **values)
 
 
 # ------------------------------------------------------------------ outcomes (webhook)

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from accounts.models import User
 from cases.models import Case, Recording, Satisfaction
 from hotline.db import Base, UTCDateTime, enum_column, utcnow
 
@@ -53,8 +54,17 @@ class FollowUp(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # A visit staff asked for by hand (outreach.visits); None: the hotline's own follow-up.
+    # No foreign key: adding one would make SQLite rebuild the table; accounts are never
+    # deleted (only closed).
+    scheduled_by_id: Mapped[int | None] = mapped_column()
 
     case: Mapped[Case] = relationship()
+    scheduled_by: Mapped[User | None] = relationship(
+        primaryjoin="foreign(FollowUp.scheduled_by_id) == User.id", viewonly=True
+    )
+    # What the worker recorded on each visit of a VISIT follow-up, oldest first.
+    records: Mapped[list[VisitRecord]] = relationship(order_by="VisitRecord.id", viewonly=True)
 
 
 class OutboundStatus(enum.StrEnum):
@@ -151,3 +161,26 @@ class SmsRateWindow(Base):
     phone: Mapped[str] = mapped_column(String(32), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     texts: Mapped[int] = mapped_column(default=0)
+
+
+class VisitRecord(Base):
+    """What a grid worker (or staff) recorded after going round: met the resident or not,
+    their answer asked in person, a note. One row per visit made; an answer also becomes a
+    SurveyResponse (channel "visit"), so it counts like one given on the phone."""
+
+    __tablename__ = "visit_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follow_up_id: Mapped[int] = mapped_column(
+        ForeignKey("follow_ups.id", ondelete="CASCADE"), index=True
+    )
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    met: Mapped[bool] = mapped_column()
+    answer: Mapped[Satisfaction | None] = mapped_column(enum_column(Satisfaction))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    follow_up: Mapped[FollowUp] = relationship()
+    case: Mapped[Case] = relationship()
+    recorded_by: Mapped[User] = relationship()

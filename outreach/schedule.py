@@ -302,7 +302,23 @@ def fall_back(case: Case, contact: Contact | None = None) -> FollowUp:
     contact = contact or contact_of(case)
     if contact.can_text:
         return add_follow_up(case, K.SURVEY_SMS, next_window(now()), max_attempts=1)
-    return add_follow_up(case, K.VISIT, next_window(now()), max_attempts=1)
+    return add_visit(case, next_window(now()))
+
+
+def open_visit(case: Case) -> FollowUp | None:
+    """The case's home visit not yet recorded (outreach.visits), if there is one."""
+    return db.session.scalar(
+        select(FollowUp)
+        .where(FollowUp.case_id == case.id, FollowUp.kind == K.VISIT, FollowUp.status.in_(PENDING))
+        .order_by(FollowUp.id.desc())
+        .limit(1)
+    )
+
+
+def add_visit(case: Case, due_at: datetime) -> FollowUp:
+    """A home visit for the grid worker, unless one is open already (staff may have asked
+    for one by hand meanwhile): the resident is visited once, and asked once."""
+    return open_visit(case) or add_follow_up(case, K.VISIT, due_at, max_attempts=1)
 
 
 def progress_due_cases(moment: datetime) -> list[int]:

@@ -734,6 +734,13 @@ def _survey_answered(detail: dict[str, Any], _: dict[int, str]) -> Description:
     return "survey_answered", values, ""
 
 
+def _visit_recorded(detail: dict[str, Any], _: dict[int, str]) -> Description:
+    """What the worker found on a home visit (the answer itself is survey_answered's)."""
+    if detail.get("met"):
+        return "visit_met", {}, _s(detail.get("note"))
+    return "visit_not_met", {"when": _local(detail.get("next_at"))}, _s(detail.get("note"))
+
+
 def _code_word(table: str, code: Any, otherwise: str = "other") -> str:
     """A stored code (an outcome, a reason, a purpose) in words; never the code itself."""
     key = f"case.{table}.{_s(code)}"
@@ -841,6 +848,7 @@ DESCRIBERS: dict[str, Describer] = {
     "survey_answered": _survey_answered,
     "survey_comment": _with_text("survey_comment", "transcript"),
     "visit_task": _with_values("visit_task"),
+    "visit_recorded": _visit_recorded,
     "sms_sent": _text_message("sms_sent"),
     "sms_suppressed": _text_message("sms_suppressed"),
     "sms_failed": _text_message("sms_failed"),
