@@ -136,6 +136,10 @@ SAMPLES: dict[EventKind, tuple[str, dict[str, Any]]] = {
         | {"assigned_to": ["赵网格员"]},
     ),
     EventKind.LEADER_REPORT: ("system", {"leader": "王建国", "building": "3号楼"}),
+    EventKind.VISIT_RECORDED: (
+        "赵网格员",
+        {"follow_up": 5, "met": False, "note": "家里没人", "next_at": "2026-01-08T00:00:00+00:00"},
+    ),
     EventKind.SMS_SENT: ("system", {"purpose": "survey", "message_sid": "SM" + "7" * 32}),
     EventKind.SMS_SUPPRESSED: ("system", {"purpose": "progress", "reason": "opted_out"}),
     EventKind.SMS_FAILED: (
