@@ -119,10 +119,61 @@ def _chinese(text: str) -> list[Token]:
 
 # ------------------------------------------------------------------ Korean
 # Words Kiwi's model cuts wrongly in the messages residents send (이불이 as 이 + 불 + 이).
-_KOREAN_WORDS = ("이불",)
+_KOREAN_WORDS = (
+    "이불",
+    "난간",
+    "비밀번호",
+    "똥물",
+    "결로",
+    "요양보호사",
+    "가스레인지",
+    "안전계좌",
+    "생활지원사",
+    "층간소음",
+    "담배꽁초",
+    "소화기",
+    "수도관",
+    "석고보드",
+    "주민등록증",
+    "강제집행",
+    "간병인",
+    "호흡곤란",
+    "연탄가스",
+    "불길",
+    "탄내",
+    "수면제",
+    "독거노인",
+    "물바다",
+    "말벌",
+    "도어락",
+    "한쪽",
+)
 # Endings that say nothing but "this is a sentence" (나요 is 나 + 어요); 넘어질까 keeps its ᆯ까.
 _KOREAN_PLAIN_ENDINGS = frozenset({"어", "아", "여", "어요", "아요", "여요", "다", "지"})
-_KOREAN_PART = 8  # letters: a rule's part is one short word, a message (even unspaced) is longer
+_KOREAN_PART = 8
+_KOREAN_NOUN_OR_ADVERB = frozenset(
+    {
+        "혼자",
+        "오늘",
+        "어제",
+        "내일",
+        "모레",
+        "지금",
+        "이제",
+        "요즘",
+        "아까",
+        "매일",
+        "평소",
+        "당장",
+        "서로",
+        "조금",
+    }
+)
+_KOREAN_SIDES = {
+    "한/M": "한쪽/N",
+    "왼/M": "왼쪽/N",
+    "오른/M": "오른쪽/N",
+}  # letters: a rule's part is one short word, a message (even unspaced) is longer
 
 
 @functools.cache
@@ -146,6 +197,14 @@ def _korean(text: str) -> list[Token]:
     pieces = []
     for token in tokens:
         end = token.start + token.len
+        if token.form == "못하" and token.tag.startswith(
+            "V"
+        ):  # 움직이질 못하세요: 못 + 하, as 못 해
+            pieces += [("못/M", token.start, end), ("하/V", token.start, end)]
+            continue
+        if token.form == "쪽" and pieces and pieces[-1][0] in _KOREAN_SIDES:  # 한 쪽 is 한쪽
+            pieces[-1] = (_KOREAN_SIDES[pieces[-1][0]], pieces[-1][1], end)
+            continue
         pieces.append((_korean_norm(token.form, token.tag), token.start, end))
         if token.tag == "EF":  # a sentence's final ending closes its clause, stop or none (Vosk)
             pieces.append((".", end, end))
@@ -164,7 +223,7 @@ def _korean_stem(tokens: list[Any]) -> list[Any]:
     while len(tokens) > 1:
         last, before = tokens[-1], tokens[-2]
         plain = last.tag.startswith("E") and last.form in _KOREAN_PLAIN_ENDINGS
-        if last.tag == "Z_CODA" or (plain and before.tag[0] in "VX"):
+        if last.tag == "Z_CODA" or (plain and before.tag[0] in "VXE"):
             tokens = tokens[:-1]
         else:
             break
@@ -179,6 +238,10 @@ def _korean_norm(form: str, tag: str) -> str:
         return ""  # quotes, brackets, symbols
     if tag == "Z_CODA":  # a final consonant Kiwi could not join to a syllable: 쓰러졌 ends in 었
         return "었/E" if form == "ᆻ" else ""
+    if tag in {"XSV", "XSA"}:  # 못해 and 못 해, 이상해 and 이상 해: Kiwi tags 하 either way
+        return f"{form}/V"
+    if form in _KOREAN_NOUN_OR_ADVERB and tag in {"NNG", "MAG"}:  # 혼자, 오늘: tagged either way
+        return f"{form}/N"
     return f"{form}/{tag[0]}"
 
 
