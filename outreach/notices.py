@@ -53,7 +53,8 @@ def text_case_number(case: Case) -> OutboundMessage | None:
 
 def _quoted(words: list[str], prompts: Catalogue) -> str:
     """The resident's own words that raised the alarm, quoted, for the on-duty person to judge."""
-    return prompts.list_separator.join(f"“{word}”" for word in words)
+    left, right = ("“", "”") if prompts.locale.startswith(("zh", "ko")) else ('"', '"')  # GSM-7
+    return prompts.list_separator.join(f"{left}{word}{right}" for word in words)
 
 
 def alert_on_duty(case: Case, words: list[str]) -> int:

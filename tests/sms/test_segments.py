@@ -81,6 +81,7 @@ FILLED = {
     "next_step": "处理完成后，我们会给您打电话。",
     "note": "已更换楼道灯泡",
     "assignee": "Li Staff",
+    "by": "Li Staff",
     "address": "幸福里3号楼2单元501",
 }
 LONGEST_NUMBER = "123456789"
