@@ -89,7 +89,8 @@ def features(text: str, rules: Rules) -> Features:
         for alarm in alarms(patterns, tokens, normalised, rules):
             if alarm.silenced_by:
                 add(f"s:{level}", alarm.match.quote)
-                silenced.append((alarm.match.quote, alarm.silenced_by))
+                if (alarm.match.quote, alarm.silenced_by) not in silenced:
+                    silenced.append((alarm.match.quote, alarm.silenced_by))
             else:
                 add(f"a:{level}", alarm.match.quote)
                 counted.append(alarm.match.quote)

@@ -126,9 +126,9 @@ def _pattern(text: str, locale: str) -> Pattern:
 
 
 # ------------------------------------------------------------------ matching
-def find(pattern: Pattern, tokens: list[Token], text: str, gap: int, chinese: bool) -> list[Match]:
+def find(pattern: Pattern, tokens: list[Token], text: str, gap: int, chinese: str) -> list[Match]:
     """Every place the pattern occurs, parts in order, each whole, gaps within one clause."""
-    spans = _chinese_spans if chinese else _token_spans
+    spans = _chinese_spans if chinese == "whole" else _chinese_text if chinese else _token_spans
     found = []
     for first, last in spans(pattern.parts[0], tokens, text):
         end = _rest(pattern.parts[1:], last, tokens, text, gap, spans)
@@ -194,6 +194,21 @@ def _chinese_spans(part: tuple[str, ...], tokens: list[Token], text: str) -> lis
     return found
 
 
+def _chinese_text(part: tuple[str, ...], tokens: list[Token], text: str) -> list[tuple[int, int]]:
+    """Chinese, inside words too: the tokens that hold the part's characters."""
+    owner: dict[int, int] = {}
+    for index, token in enumerate(tokens):
+        owner.update(dict.fromkeys(range(token.start, token.end), index))
+    found = []
+    start = text.find(part[0])
+    while start != -1:
+        first, last = owner.get(start), owner.get(start + len(part[0]) - 1)
+        if first is not None and last is not None:
+            found.append((first, last))
+        start = text.find(part[0], start + 1)
+    return found
+
+
 def _inside_a_word(tokens: list[Token], first: int, last: int, start: int, end: int) -> bool:
     if first != last:
         return False
@@ -202,9 +217,11 @@ def _inside_a_word(tokens: list[Token], first: int, last: int, start: int, end: 
 
 
 def find_all(
-    patterns: Iterable[Pattern], tokens: list[Token], text: str, rules: Rules
+    patterns: Iterable[Pattern], tokens: list[Token], text: str, rules: Rules, whole: bool = True
 ) -> list[Match]:
-    chinese = language(rules.locale) == "zh"
+    """`whole=False` lets a Chinese part sit inside a longer word: a harmless phrase (急救 培训)
+    must still find 急救培训班, where jieba keeps 培训班 one word."""
+    chinese = "" if language(rules.locale) != "zh" else "whole" if whole else "text"
     return [m for p in patterns for m in find(p, tokens, text, rules.gap, chinese)]
 
 
@@ -212,7 +229,7 @@ def alarms(
     patterns: Iterable[Pattern], tokens: list[Token], text: str, rules: Rules
 ) -> list[Alarm]:
     """Each alarm pattern found, with what silences it, if anything."""
-    harmless = find_all(rules.harmless, tokens, text, rules)
+    harmless = find_all(rules.harmless, tokens, text, rules, whole=False)
     cues = [
         (cue, match) for cue in rules.cues for match in find_all([cue.pattern], tokens, text, rules)
     ]

@@ -118,62 +118,27 @@ def _chinese(text: str) -> list[Token]:
 
 
 # ------------------------------------------------------------------ Korean
-# Words Kiwi's model cuts wrongly in the messages residents send (이불이 as 이 + 불 + 이).
+# Words Kiwi's model cuts wrongly, or one way here and another there, in residents' messages
+# (이불이 as 이 + 불 + 이; 비밀번호 whole or in two): kept whole in messages and rules alike.
+# fmt: off
 _KOREAN_WORDS = (
-    "이불",
-    "난간",
-    "비밀번호",
-    "똥물",
-    "결로",
-    "요양보호사",
-    "가스레인지",
-    "안전계좌",
-    "생활지원사",
-    "층간소음",
-    "담배꽁초",
-    "소화기",
-    "수도관",
-    "석고보드",
-    "주민등록증",
-    "강제집행",
-    "간병인",
-    "호흡곤란",
-    "연탄가스",
-    "불길",
-    "탄내",
-    "수면제",
-    "독거노인",
-    "물바다",
-    "말벌",
-    "도어락",
-    "한쪽",
+    "이불", "난간", "비밀번호", "똥물", "결로", "요양보호사", "가스레인지", "안전계좌",
+    "생활지원사", "층간소음", "담배꽁초", "소화기", "수도관", "석고보드", "주민등록증", "강제집행",
+    "간병인", "호흡곤란", "연탄가스", "불길", "탄내", "수면제", "독거노인", "물바다", "말벌",
+    "도어락", "한쪽",
 )
+# Words Kiwi tags as a noun in one sentence and an adverb in the next: always the noun.
+_KOREAN_NOUN_OR_ADVERB = frozenset({
+    "혼자", "오늘", "어제", "내일", "모레", "지금", "이제", "요즘", "아까", "매일", "평소", "당장",
+    "서로", "조금",
+})
+# fmt: on
 # Endings that say nothing but "this is a sentence" (나요 is 나 + 어요); 넘어질까 keeps its ᆯ까.
 _KOREAN_PLAIN_ENDINGS = frozenset({"어", "아", "여", "어요", "아요", "여요", "다", "지"})
+# Letters: a rule's part is one short word; a message, even unspaced, is longer.
 _KOREAN_PART = 8
-_KOREAN_NOUN_OR_ADVERB = frozenset(
-    {
-        "혼자",
-        "오늘",
-        "어제",
-        "내일",
-        "모레",
-        "지금",
-        "이제",
-        "요즘",
-        "아까",
-        "매일",
-        "평소",
-        "당장",
-        "서로",
-        "조금",
-    }
-)
-_KOREAN_SIDES = {
-    "한/M": "한쪽/N",
-    "왼/M": "왼쪽/N",
-    "오른/M": "오른쪽/N",
-}  # letters: a rule's part is one short word, a message (even unspaced) is longer
+# 한 쪽 팔, 왼 쪽: Vosk's space splits the word, Kiwi reads a determiner and a noun.
+_KOREAN_SIDES = {"한/M": "한쪽/N", "왼/M": "왼쪽/N", "오른/M": "오른쪽/N"}
 
 
 @functools.cache
@@ -197,9 +162,7 @@ def _korean(text: str) -> list[Token]:
     pieces = []
     for token in tokens:
         end = token.start + token.len
-        if token.form == "못하" and token.tag.startswith(
-            "V"
-        ):  # 움직이질 못하세요: 못 + 하, as 못 해
+        if token.form == "못하" and token.tag.startswith("V"):  # 움직이질 못하세요: 못 + 하
             pieces += [("못/M", token.start, end), ("하/V", token.start, end)]
             continue
         if token.form == "쪽" and pieces and pieces[-1][0] in _KOREAN_SIDES:  # 한 쪽 is 한쪽
