@@ -22,7 +22,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from triage.rules import Rules, alarms, find_all, load_rules, rules_locale
+from triage.rules import Rules, alarms, disarming, find_all, load_rules, rules_locale
 from triage.text import analyse
 
 DATA_FOLDER = "data"
@@ -79,6 +79,7 @@ def features(text: str, rules: Rules) -> Features:
     for category, patterns in rules.categories.items():
         for match in find_all(patterns, tokens, normalised, rules):
             add(f"c:{category}", match.quote)
+    disarmed = disarming(tokens, normalised, rules)
     emergency: list[str] = []
     urgent: list[str] = []
     silenced: list[tuple[str, str]] = []
@@ -86,7 +87,7 @@ def features(text: str, rules: Rules) -> Features:
         ("emergency", rules.emergency, emergency),
         ("urgent", rules.urgent, urgent),
     ):
-        for alarm in alarms(patterns, tokens, normalised, rules):
+        for alarm in alarms(patterns, tokens, normalised, rules, disarmed):
             if alarm.silenced_by:
                 add(f"s:{level}", alarm.match.quote)
                 if (alarm.match.quote, alarm.silenced_by) not in silenced:

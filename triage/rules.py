@@ -222,21 +222,44 @@ def find_all(
     """`whole=False` lets a Chinese part sit inside a longer word: a harmless phrase (急救 培训)
     must still find 急救培训班, where jieba keeps 培训班 one word."""
     chinese = "" if language(rules.locale) != "zh" else "whole" if whole else "text"
-    return [m for p in patterns for m in find(p, tokens, text, rules.gap, chinese)]
+    # Only patterns whose first word is in the message can match: a set lookup spares the
+    # thousands of others their scan (fitting the model reads every tune message this way).
+    if chinese:
+        candidates = [p for p in patterns if p.parts and p.parts[0][0] in text]
+    else:
+        norms = {token.norm for token in tokens}
+        candidates = [p for p in patterns if p.parts and p.parts[0][0] in norms]
+    return [m for p in candidates for m in find(p, tokens, text, rules.gap, chinese)]
+
+
+Disarming = tuple[list[Match], list[tuple[Cue, Match]]]
+
+
+def disarming(tokens: list[Token], text: str, rules: Rules) -> Disarming:
+    """The message's harmless phrases and cues, found once for every level of alarm."""
+    harmless = find_all(rules.harmless, tokens, text, rules, whole=False)
+    kinds: dict[Pattern, list[Cue]] = {}
+    for cue in rules.cues:
+        kinds.setdefault(cue.pattern, []).append(cue)
+    cues = [
+        (cue, m) for m in find_all(list(kinds), tokens, text, rules) for cue in kinds[m.pattern]
+    ]
+    return harmless, cues
 
 
 def alarms(
-    patterns: Iterable[Pattern], tokens: list[Token], text: str, rules: Rules
+    patterns: Iterable[Pattern],
+    tokens: list[Token],
+    text: str,
+    rules: Rules,
+    disarmed: Disarming | None = None,
 ) -> list[Alarm]:
     """Each alarm pattern found, with what silences it, if anything."""
-    harmless = find_all(rules.harmless, tokens, text, rules, whole=False)
-    cues = [
-        (cue, match) for cue in rules.cues for match in find_all([cue.pattern], tokens, text, rules)
+    harmless, cues = disarmed or disarming(tokens, text, rules)
+    return [
+        Alarm(match, _silenced_by(match, harmless, cues, tokens))
+        for match in find_all(patterns, tokens, text, rules)
     ]
-    found = []
-    for match in find_all(patterns, tokens, text, rules):
-        found.append(Alarm(match, _silenced_by(match, harmless, cues, tokens)))
-    return found
 
 
 def _silenced_by(
