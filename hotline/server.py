@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.base import Worker
 
 from hotline import spool
 from hotline.app import create_app
+from hotline.db import db
 from hotline.i18n import LOCALES
 from triage import warm as warm_triage
 
@@ -26,12 +27,22 @@ class HotlineServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        """Runs in each web process: the app, and the replayer of this machine's spool."""
+        """Runs once, in the master (`preload_app`), before it listens: each web process forks
+        with triage's analysers and models loaded, and none spends its first seconds loading
+        them while a caller waits (one load a machine, not one a process)."""
         app = create_app()
-        spool.start_replayer(app)
-        # A few seconds of loading, off the request path: the first text is read at once.
-        threading.Thread(target=warm_triage, args=(LOCALES,), daemon=True).start()
+        warm_triage(LOCALES)
         return app
+
+
+def _after_fork(worker: Worker) -> None:
+    """A forked process must not share the master's database connections (SQLAlchemy's
+    "Using Connection Pools with Multiprocessing"); then it replays this machine's spool."""
+    app: Flask = worker.wsgi
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)
+    spool.start_replayer(app)
 
 
 def serve(host: str, port: int, workers: int, threads: int) -> None:
@@ -41,6 +52,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "workers": workers,
             "threads": threads,
             "worker_class": "gthread",
+            "preload_app": True,
+            "post_worker_init": _after_fork,
             # Twilio gives up after 15 s; a stuck request is restarted well before that.
             "timeout": 30,
             "graceful_timeout": 20,

@@ -1,9 +1,8 @@
 """Entry point for `celery -A hotline.worker worker|beat`."""
 
 import logging
-import threading
 
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 
 from hotline.app import create_app
 from hotline.i18n import LOCALES
@@ -14,12 +13,16 @@ flask_app = create_app()
 celery = flask_app.extensions["celery"]
 
 
+@worker_init.connect
+def _load_triage(**_: object) -> None:
+    """Load triage once, in the worker's main process before its pool forks: every task
+    process starts with it (one load a machine, not one a process, all at once at start)."""
+    warm_triage(LOCALES)
+
+
 @worker_process_init.connect
 def _load_speech_model(**_: object) -> None:
-    """Load the speech models (and, beside them, triage) when a worker process starts, not
-    inside the first task. Triage loads in a thread: Celery gives a new process 4 s to start."""
-    threading.Thread(target=warm_triage, args=(LOCALES,), daemon=True).start()
-
+    """Load the speech models when a worker process starts, not inside the first task."""
     try:
         with flask_app.app_context():  # the app's recognizer: the one its tasks will use
             current_recognizer().preload(LOCALES)
