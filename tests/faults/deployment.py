@@ -143,7 +143,11 @@ class Deployment:
         log_path = self.log_dir / "process-9.log"  # shown with the others after the test
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                WORKERS[1], env=self.running.env, stdout=log, stderr=subprocess.STDOUT
+                WORKERS[1],
+                env=self.running.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         self.running.processes[SPEECH_WORKER] = process
         self.wait_for_worker(log_path)
