@@ -55,8 +55,10 @@ class RunningHotline:
 
 
 def _wait_healthy(
-    base_url: str, processes: list[subprocess.Popen[bytes]], timeout: float = 60
+    base_url: str, processes: list[subprocess.Popen[bytes]], timeout: float = 150
 ) -> None:
+    # The web master loads triage before it listens: seconds alone, a minute or more on a
+    # machine busy with other tests' processes.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for process in processes:
