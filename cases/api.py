@@ -9,17 +9,19 @@ the document from those schemas.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any, NoReturn
 from urllib.parse import urlencode
 
 import phonenumbers
-from flask import Blueprint, abort, g, jsonify, request, url_for
+from flask import Blueprint, abort, g, jsonify, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from accounts.models import User
-from cases import actions
+from cases import actions, attachments
 from cases.api_json import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -30,19 +32,29 @@ from cases.api_json import (
     event_json,
 )
 from cases.api_tokens import token_required
+from cases.attachments import Upload
 from cases.callbacks import ALREADY_DONE, call_backs_for, mark_done, visible_call_back
 from cases.errors import Refused
 from cases.events import EventKind
 from cases.lifecycle import InvalidTransition
 from cases.models import (
+    Attachment,
     CallBackStatus,
     Case,
+    CaseSource,
     CaseStatus,
     Urgency,
 )
 from cases.openapi import document
-from cases.permissions import can_be_assigned, can_edit, can_view, case_scope
+from cases.permissions import (
+    can_be_assigned,
+    can_edit,
+    can_view,
+    case_scope,
+    may_record_requests,
+)
 from cases.services import add_event
+from cases.staff_intake import StaffRequest, record_request
 from hotline.clock import now
 from hotline.db import db
 from triage import CATEGORIES
@@ -143,6 +155,8 @@ def _filters() -> list[ColumnElement[bool]]:
         clauses.append(Case.category == category)
     if (urgency := _choice("urgency", [u.value for u in Urgency])) is not None:
         clauses.append(Case.urgency == Urgency(urgency))
+    if (source := _choice("source", [s.value for s in CaseSource])) is not None:
+        clauses.append(Case.source == CaseSource(source))
     if (grid := request.args.get("grid")) is not None:
         clauses.append(Case.grid == grid)
     if (assignee_id := _integer("assignee_id")) is not None:
@@ -196,6 +210,26 @@ def list_cases() -> ResponseReturnValue:
     return response
 
 
+@bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
+@token_required
+def get_attachment(case_id: int, attachment_id: int) -> ResponseReturnValue:
+    """A photo or document of a case the token may see, with the type read from its content."""
+    case = _visible_case(case_id)
+    attachment = db.session.get(Attachment, attachment_id)
+    path = attachments.attachment_file(attachment) if attachment is not None else None
+    if attachment is None or attachment.case_id != case.id or path is None:
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.file_name or path.name,
+        max_age=0,
+    )
+    response.cache_control.private = True
+    return response
+
+
 @bp.get("/cases/<int:case_id>")
 @token_required
 def get_case(case_id: int) -> ResponseReturnValue:
@@ -206,6 +240,75 @@ def get_case(case_id: int) -> ResponseReturnValue:
 
 
 # ---- changing ----------------------------------------------------------------------------------
+
+
+NEW_CASE_TEXTS = (
+    "source",
+    "text",
+    "person_name",
+    "person_phone",
+    "person_locale",
+    "address",
+    "building",
+    "grid",
+    "category",
+    "urgency",
+    "resolution_note",
+)
+NEW_CASE_FIELDS = {*NEW_CASE_TEXTS, "resident_id", "resolved", "attachment"}
+
+
+@bp.post("/cases")
+@token_required
+def create_case() -> ResponseReturnValue:
+    """Record a request on someone's behalf, as the form "New case" does: the same checks,
+    the same permissions, the same case (routing, deadline, triage, alerts, survey)."""
+    user = _token_user()
+    if user is None:
+        abort(403, "this token is read-only: make one for a user (--user) to record requests")
+    if not may_record_requests(user):
+        abort(403, "this account does not record requests (staff, admins and grid workers do)")
+    body = _json_body(NEW_CASE_FIELDS)
+    try:
+        case = record_request(_staff_request(body), user)
+    except Refused as error:
+        _refused(error)
+    return jsonify(case_detail_json(case)), 201
+
+
+def _staff_request(body: dict[str, Any]) -> StaffRequest:
+    texts = {name: _text(body, name) or "" for name in NEW_CASE_TEXTS}
+    resident_id = body.get("resident_id")
+    if resident_id is not None and (type(resident_id) is not int or not 0 < resident_id <= MAX_ID):
+        abort(400, "resident_id must be a resident's id (an integer) or null")
+    resolved = body.get("resolved", False)
+    if not isinstance(resolved, bool):
+        abort(400, "resolved must be true or false")
+    return StaffRequest(
+        channel=texts.pop("source"),
+        resident_id=resident_id,
+        resolved=resolved,
+        upload=_attachment(body.get("attachment")),
+        **texts,
+    )
+
+
+def _attachment(value: Any) -> Upload | None:
+    """{"file_name": "...", "content_base64": "..."}: the file, decoded; its type is checked
+    from its content by cases.attachments, whatever the name says."""
+    if value is None:
+        return None
+    shape = 'attachment must be {"file_name": "...", "content_base64": "..."}'
+    if not isinstance(value, dict) or set(value) - {"file_name", "content_base64"}:
+        abort(400, shape)
+    name, content = value.get("file_name", ""), value.get("content_base64")
+    if not isinstance(name, str) or not isinstance(content, str):
+        abort(400, shape)
+    try:
+        data = base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        abort(400, "attachment.content_base64 is not base64")
+    return Upload(name, data)
 
 
 def _json_body(allowed: set[str]) -> dict[str, Any]:

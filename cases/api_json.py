@@ -9,9 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from accounts.models import Role, User
+from cases.attachments import attachments_of
 from cases.lifecycle import is_overdue
 from cases.linked import linked_cases
 from cases.models import (
+    Attachment,
     CallBack,
     CallBackReason,
     CallBackStatus,
@@ -76,7 +78,17 @@ CASE_PROPERTIES: dict[str, Any] = {
     "status": {"enum": [status.value for status in CaseStatus]},
     "phone": {"type": "string", "description": "the caller's number, E.164"},
     "resident_id": {"type": ["integer", "null"]},
-    "source": {"enum": [source.value for source in CaseSource]},
+    "source": {
+        "enum": [source.value for source in CaseSource],
+        "description": "how the request came: voicemail, emergency_call or sms on the lines; "
+        "staff (older cases) or, when staff recorded it, desk, phone_conversation, home_visit, "
+        "grid_patrol, collection_station, building_leader, meeting, group_chat",
+    },
+    "person_name": {
+        "type": "string",
+        "description": "who is affected, when they have no resident record (resident_id null)",
+    },
+    "address": {"type": "string", "description": "where, in words, when staff recorded it"},
     "transcript": {"type": "string", "description": "as corrected by staff"},
     "machine_transcript": {"type": "string"},
     "words": {"type": "array", "items": {"type": "object"}},
@@ -183,6 +195,8 @@ def case_json(case: Case) -> dict[str, Any]:
         "phone": case.phone,
         "resident_id": case.resident_id,
         "source": case.source.value,
+        "person_name": case.person_name,
+        "address": case.address,
         "transcript": case.transcript,
         "machine_transcript": case.machine_transcript,
         "words": case.transcript_words,
@@ -272,8 +286,36 @@ LINKED_CASE_SCHEMA: dict[str, Any] = {
 }
 
 
+ATTACHMENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "file_name", "content_type", "size_bytes", "created_at", "url"],
+    "properties": {
+        "id": {"type": "integer"},
+        "file_name": {"type": "string", "description": "as it was uploaded"},
+        "content_type": {
+            "enum": ["image/jpeg", "image/png", "image/webp", "image/heic", "application/pdf"],
+            "description": "read from the file's content, not its name",
+        },
+        "size_bytes": {"type": "integer"},
+        "created_at": TIME,
+        "url": {"type": "string", "description": "GET it with the same token"},
+    },
+}
+
+
 def linked_case_json(case: Case) -> dict[str, Any]:
     return {"id": case.id, "number": case.number, "status": case.status.value}
+
+
+def attachment_json(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": attachment.id,
+        "file_name": attachment.file_name,
+        "content_type": attachment.content_type,
+        "size_bytes": attachment.size_bytes,
+        "created_at": attachment.created_at.isoformat(),
+        "url": f"/api/cases/{attachment.case_id}/attachments/{attachment.id}",
+    }
 
 
 CASE_DETAIL_SCHEMA: dict[str, Any] = {
@@ -281,7 +323,7 @@ CASE_DETAIL_SCHEMA: dict[str, Any] = {
         {"$ref": "#/components/schemas/Case"},
         {
             "type": "object",
-            "required": ["participants", "linked_cases"],
+            "required": ["participants", "linked_cases", "attachments"],
             "properties": {
                 "participants": {
                     "type": "array",
@@ -292,6 +334,11 @@ CASE_DETAIL_SCHEMA: dict[str, Any] = {
                     "items": {"$ref": "#/components/schemas/LinkedCase"},
                     "description": "the reports linked to this case, when it is a problem's "
                     "main case (each reporter's own case, oldest first); empty otherwise",
+                },
+                "attachments": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/Attachment"},
+                    "description": "photos and documents staff attached",
                 },
                 "events": {
                     "type": "array",
@@ -308,6 +355,7 @@ def case_detail_json(case: Case, with_events: bool = False) -> dict[str, Any]:
     body = case_json(case)
     body["participants"] = [participant_json(p) for p in case.participants]
     body["linked_cases"] = [linked_case_json(report) for report in linked_cases(case)]
+    body["attachments"] = [attachment_json(a) for a in attachments_of(case)]
     if with_events:
         body["events"] = [event_json(event) for event in case.events]
     return body
@@ -387,6 +435,7 @@ SCHEMAS = {
     "CaseDetail": CASE_DETAIL_SCHEMA,
     "Participant": PARTICIPANT_SCHEMA,
     "LinkedCase": LINKED_CASE_SCHEMA,
+    "Attachment": ATTACHMENT_SCHEMA,
     "Event": EVENT_SCHEMA,
     "CallBack": CALL_BACK_SCHEMA,
     "UserRef": USER_REF_SCHEMA,

@@ -40,6 +40,7 @@ class EventKind(enum.StrEnum):
     REPORT_LINKED = "report_linked"  # on the main case: {number}
     UNLINKED_FROM_MAIN = "unlinked_from_main"  # on the report: {main}
     REPORT_UNLINKED = "report_unlinked"  # on the main case: {number}
+    ATTACHMENT_ADDED = "attachment_added"  # a photo or document (cases.attachments)
     # Deadlines (tasks/escalation.py, outreach/survey.py)
     ESCALATED = "escalated"
     SUPERVISORS_NOTIFIED = "supervisors_notified"

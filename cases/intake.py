@@ -67,6 +67,14 @@ class Intake:
     urgency: Urgency = Urgency.NORMAL  # the least it is (the emergency key: EMERGENCY)
     opened_at: datetime | None = None
     detail: dict[str, Any] = field(default_factory=dict)  # more for the case_opened event
+    # Set when a person records the request (cases.staff_intake):
+    category: str = OTHER  # the words fill it in only while it is "other"
+    # What staff decided ("category", "urgency"): the words' reading is kept for the page,
+    # but does not change these.
+    decided: frozenset[str] = frozenset()
+    grid: str | None = None  # where the problem is, when not the resident's grid and building
+    building: str | None = None
+    actor: str = "system"  # who opened it, on the timeline
 
 
 class TriageReasons(TypedDict, total=False):
@@ -122,18 +130,19 @@ def open_case(intake: Intake) -> Case:
         call=intake.call,
         transcript=intake.text,
         machine_transcript=intake.text,
-        category=OTHER,
+        category=intake.category,
         urgency=intake.urgency,
-        deadline_at=deadline_for(intake.urgency, opened_at),
-        grid=resident.grid if resident else "",
-        building=resident.building if resident else "",
+        deadline_at=deadline_for(intake.urgency, opened_at, intake.category),
+        grid=_place(intake.grid, resident.grid if resident else ""),
+        building=_place(intake.building, resident.building if resident else ""),
         created_at=opened_at,
     )
     db.session.add(case)
-    result = _triage(case, intake.text, intake.triage_locale or intake.locale)
+    result = _triage(case, intake.text, intake.triage_locale or intake.locale, intake.decided)
     add_event(
         case,
         EventKind.CASE_OPENED,
+        intake.actor,
         source=intake.source.value,
         **intake.detail,
         category=case.category,
@@ -149,6 +158,10 @@ def open_case(intake: Intake) -> Case:
     return case
 
 
+def _place(given: str | None, residents: str) -> str:
+    return residents if given is None else given
+
+
 def apply_triage(case: Case, text: str, locale: str) -> TriageResult:
     """New words about a case (a transcript, another text): sharpen its triage, never blunt it."""
     name_from_new_words(case, text)  # a leader's neighbour, before routing looks at the place
@@ -160,16 +173,19 @@ def apply_triage(case: Case, text: str, locale: str) -> TriageResult:
     return result
 
 
-def _triage(case: Case, text: str, locale: str) -> TriageResult:
+def _triage(
+    case: Case, text: str, locale: str, decided: frozenset[str] = frozenset()
+) -> TriageResult:
     guess = triage(text, locale) if text.strip() else None
     if guess is None:
         return TriageResult({}, None, False)
     changes: dict[str, str] = {}
-    if case.category == OTHER and guess.category != OTHER:
+    if "category" not in decided and case.category == OTHER and guess.category != OTHER:
         case.category = changes["category"] = guess.category
     was = case.urgency
     guessed = Urgency(guess.urgency)
-    if URGENCY_PRIORITY[guessed] < URGENCY_PRIORITY[was]:  # words only ever raise it
+    # Words only ever raise it, unless a person decided it.
+    if "urgency" not in decided and URGENCY_PRIORITY[guessed] < URGENCY_PRIORITY[was]:
         case.urgency = guessed
         changes["urgency"] = guessed.value
     if changes:

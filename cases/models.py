@@ -48,10 +48,34 @@ class Urgency(enum.StrEnum):
 
 
 class CaseSource(enum.StrEnum):
+    """How the request reached the centre: the phone line, a text, or a person who recorded it."""
+
     VOICEMAIL = "voicemail"
     EMERGENCY_CALL = "emergency_call"
     SMS = "sms"
-    STAFF = "staff"
+    STAFF = "staff"  # entered by staff, before the ways below were told apart
+    # Recorded by staff on the resident's behalf (cases.staff_intake), by how it came:
+    DESK = "desk"  # at the service desk
+    PHONE_CONVERSATION = "phone_conversation"  # told to a member of staff on the phone
+    HOME_VISIT = "home_visit"
+    GRID_PATROL = "grid_patrol"  # met on a grid worker's round, or found on an inspection
+    COLLECTION_STATION = "collection_station"  # left at a building's collection station
+    BUILDING_LEADER = "building_leader"  # passed on by a building leader (楼栋长)
+    MEETING = "meeting"  # raised at a residents' meeting
+    GROUP_CHAT = "group_chat"  # reported in a neighbours' group chat
+
+
+# What a member of staff may choose when recording a request (the form and POST /api/cases).
+STAFF_CHANNELS = (
+    CaseSource.DESK,
+    CaseSource.PHONE_CONVERSATION,
+    CaseSource.HOME_VISIT,
+    CaseSource.GRID_PATROL,
+    CaseSource.COLLECTION_STATION,
+    CaseSource.BUILDING_LEADER,
+    CaseSource.MEETING,
+    CaseSource.GROUP_CHAT,
+)
 
 
 class Satisfaction(enum.StrEnum):
@@ -250,6 +274,11 @@ class Case(Base):
     # Where the problem is: copied from the resident, editable by staff; drives routing.
     grid: Mapped[str] = mapped_column(String(50), default="", index=True)
     building: Mapped[str] = mapped_column(String(50), default="")
+    # Where, in words, when staff record a request (a street, a flat): cases.staff_intake.
+    address: Mapped[str] = mapped_column(String(200), default="")
+    # Who is affected when they have no resident record (met at the desk, on a round): the
+    # name staff wrote; their number, if they gave one, is `phone`.
+    person_name: Mapped[str] = mapped_column(String(100), default="")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     resolution_note: Mapped[str] = mapped_column(Text, default="")
@@ -543,3 +572,25 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User | None] = relationship()
+
+
+class Attachment(Base):
+    """A photo or document staff attached to a case (cases.attachments).
+
+    The file lies under $HOTLINE_DATA_DIR/attachments/ at `stored_name`; its type was read
+    from its first bytes, never from its name, and it is served only to who may see the case.
+    """
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(100), unique=True)
+    file_name: Mapped[str] = mapped_column(String(200), default="")  # as uploaded, for people
+    content_type: Mapped[str] = mapped_column(String(50))
+    size_bytes: Mapped[int] = mapped_column()
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship()
+    uploaded_by: Mapped[User | None] = relationship()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cases.actions import MAX_NOTE
+from cases.actions import MAX_NOTE, MAX_TRANSCRIPT
 from cases.api_json import DEFAULT_LIMIT, MAX_LIMIT, SCHEMAS
-from cases.models import CallBackStatus, CaseStatus, Urgency
+from cases.models import STAFF_CHANNELS, CallBackStatus, CaseSource, CaseStatus, Urgency
 from hotline.i18n import LOCALES
 from triage import CATEGORIES
 
@@ -61,6 +61,7 @@ LIST_PARAMETERS = [
     _query("status", "only cases in this status", {"enum": [s.value for s in CaseStatus]}),
     _query("category", "only cases of this category", {"enum": list(CATEGORIES)}),
     _query("urgency", "only cases of this urgency", {"enum": [u.value for u in Urgency]}),
+    _query("source", "only cases that came this way", {"enum": [s.value for s in CaseSource]}),
     _query("grid", "only cases in this grid", {"type": "string"}),
     _query("assignee_id", "only cases assigned to this user", {"type": "integer"}),
     _query("phone", "only cases from this caller (E.164)", {"type": "string"}),
@@ -119,6 +120,82 @@ PATCH_BODY = _body(
     [],
     {"urgency": "urgent", "status": "in_progress", "note": "plumber booked for Monday"},
 )
+OPTIONAL_TEXT = {"type": "string", "description": "empty or absent: see below"}
+NEW_CASE_BODY = _body(
+    {
+        "source": {
+            "enum": [channel.value for channel in STAFF_CHANNELS],
+            "description": "how the request reached the centre",
+        },
+        "text": {"type": "string", "minLength": 1, "maxLength": MAX_TRANSCRIPT},
+        "resident_id": {
+            "type": ["integer", "null"],
+            "description": "the registered resident affected; a grid worker's token may name "
+            "only residents of their grid. Without it, person_name is required",
+        },
+        "person_name": {
+            "type": "string",
+            "maxLength": 100,
+            "description": "an unregistered person's name (not with resident_id)",
+        },
+        "person_phone": {
+            "type": "string",
+            "description": "their number, if they gave one: "
+            "they are texted the case number and asked the survey",
+        },
+        "person_locale": {
+            "enum": ["", *LOCALES],
+            "description": "their language; by default the centre's",
+        },
+        "address": {
+            "type": "string",
+            "maxLength": 200,
+            "description": "where; empty: the resident's address",
+        },
+        "building": {"type": "string", "maxLength": 50, "description": "empty: the resident's"},
+        "grid": {
+            "type": "string",
+            "maxLength": 50,
+            "description": "empty: the resident's; a "
+            "grid worker's cases are always in their own grid",
+        },
+        "category": {"enum": ["", *CATEGORIES], "description": "empty: read from the text"},
+        "urgency": {
+            "enum": ["", *(u.value for u in Urgency)],
+            "description": "empty: read from the text (which may raise it to an emergency and "
+            "alert the on-duty staff); given, it stands",
+        },
+        "resolved": {
+            "type": "boolean",
+            "description": "handled on the spot (接诉即办): "
+            "resolved at once, with resolution_note; the survey follows as for any case",
+        },
+        "resolution_note": {
+            "type": "string",
+            "maxLength": MAX_NOTE,
+            "description": "what was done; required with resolved, refused without it",
+        },
+        "attachment": {
+            "type": ["object", "null"],
+            "additionalProperties": False,
+            "required": ["content_base64"],
+            "properties": {
+                "file_name": {"type": "string"},
+                "content_base64": {"type": "string", "contentEncoding": "base64"},
+            },
+            "description": "a JPEG, PNG, WebP or HEIC photo or a PDF (its content is checked, "
+            "not its name), up to HOTLINE_MAX_ATTACHMENT_MB (10 MB by default)",
+        },
+    },
+    ["source", "text"],
+    {
+        "source": "grid_patrol",
+        "text": "楼道灯坏了，晚上看不见",
+        "resident_id": 42,
+        "resolved": True,
+        "resolution_note": "当场换了灯泡",
+    },
+)
 PATHS: dict[str, Any] = {
     "/api/cases": {
         "get": {
@@ -134,7 +211,57 @@ PATHS: dict[str, Any] = {
                 "400": _error("a filter has a value it cannot take"),
                 "401": READ_ERRORS["401"],
             },
-        }
+        },
+        "post": {
+            "operationId": "createCase",
+            "summary": "Record a request on someone's behalf (the desk, a round, a meeting...)",
+            "description": "The same case as every channel opens: routing, deadline, triage "
+            "(category and urgency read from the text unless given) and emergency alerts; the "
+            "person is texted the case number. With `resolved` it is resolved at once and the "
+            "satisfaction survey follows. Staff and admins record for anyone, grid workers for "
+            "the residents of their grid and for unregistered people (in their grid). All or "
+            "nothing: a refusal creates no case and keeps no file.",
+            "requestBody": NEW_CASE_BODY,
+            "responses": {
+                "201": _json(_ref("CaseDetail"), "the new case"),
+                "400": WRITE_ERRORS["400"],
+                "401": READ_ERRORS["401"],
+                "403": _error("a read-only token, or an account that does not record requests"),
+                "413": _error("the body is larger than the attachment limit allows"),
+                "422": _error(
+                    "refused, nothing created: no resident and no name, an empty text, a "
+                    "resident the user may not record for, a file too big or of another type, "
+                    "an unknown category"
+                ),
+            },
+        },
+    },
+    "/api/cases/{case_id}/attachments/{attachment_id}": {
+        "parameters": [
+            CASE_ID,
+            {
+                "name": "attachment_id",
+                "in": "path",
+                "required": True,
+                "description": "the attachment's id, as in the case's `attachments`",
+                "schema": {"type": "integer"},
+            },
+        ],
+        "get": {
+            "operationId": "getAttachment",
+            "summary": "A photo or document of the case",
+            "responses": {
+                "200": {
+                    "description": "the file, as its content_type",
+                    "content": {
+                        kind: {"schema": {"type": "string", "format": "binary"}}
+                        for kind in ("image/jpeg", "image/png", "image/webp", "image/heic")
+                    }
+                    | {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+                },
+                **READ_ERRORS,
+            },
+        },
     },
     "/api/cases/{case_id}": {
         "parameters": [CASE_ID],

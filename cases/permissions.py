@@ -88,3 +88,21 @@ def call_back_scope(user: User) -> ColumnElement[bool]:
 def may_call_back(user: User) -> bool:
     """Whether the call-back list is for `user` at all (the menu, the page)."""
     return user.role in (Role.ADMIN, Role.STAFF, Role.GRID_WORKER)
+
+
+def may_record_requests(user: User) -> bool:
+    """Whether `user` records requests on residents' behalf at all (the form, POST /api/cases):
+    staff and admins, and grid workers once they have a grid; departments do not."""
+    if user.role in (Role.ADMIN, Role.STAFF):
+        return True
+    return user.role == Role.GRID_WORKER and bool(user.grid)
+
+
+def may_record_for(user: User, resident: Resident | None) -> bool:
+    """Staff and admins record a request for anyone; a grid worker for the residents of their
+    grid, and for a person with no resident record (the case is then in their grid)."""
+    if not may_record_requests(user):
+        return False
+    if user.role == Role.GRID_WORKER:
+        return resident is None or resident.grid == user.grid
+    return True

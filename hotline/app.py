@@ -31,6 +31,7 @@ from outreach.api import bp as outreach_api_bp
 from sms.views import bp as sms_bp
 from workspace import (
     admin,
+    attachments,
     callbacks,
     case_page,
     contact,
@@ -38,6 +39,7 @@ from workspace import (
     inbox,
     ledger,
     login,
+    new_case,
     residents,
     visits,
 )
@@ -121,10 +123,12 @@ def _init_workspace(app: Flask) -> None:
     pages = (
         login,
         inbox,
+        new_case,
         callbacks,
         visits,
         case_page,
         contact,
+        attachments,
         residents,
         ledger,
         dashboard,
@@ -135,12 +139,18 @@ def _init_workspace(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
 
-# Everything else is small (webhooks, forms); only a whole residents list is allowed to be big.
+# Everything else is small (webhooks, forms); only a whole residents list is allowed to be big,
+# and a case's photo or document (HOTLINE_MAX_ATTACHMENT_MB; the API sends it in base64, a
+# third larger): the view refuses a file over the limit in words, so the body may exceed it.
 LARGE_UPLOADS = {"residents.import_csv": 32 * 1024 * 1024}
+ATTACHMENT_UPLOADS = ("new_case.submit", "api.create_case")
+ROOM_FOR_THE_REST = 1024 * 1024
 
 
 def _allow_large_uploads() -> None:
     limit = LARGE_UPLOADS.get(request.endpoint or "")
+    if request.endpoint in ATTACHMENT_UPLOADS:
+        limit = current_settings().max_attachment_bytes * 4 // 3 + ROOM_FOR_THE_REST
     if limit is not None:
         request.max_content_length = limit
 

@@ -116,6 +116,18 @@ def parse_on_duty_numbers(text: str, locale: str) -> tuple[list[str], list[str]]
     return valid, invalid
 
 
+MEGABYTE = 1024 * 1024
+DEFAULT_MAX_ATTACHMENT_MB = 10  # a phone's photo is 2-5 MB, a scanned page less
+
+
+def parse_megabytes(text: str, name: str, default: int) -> int:
+    """A size in whole megabytes, as bytes; anything else is a startup error that says so."""
+    value = text.strip() or str(default)
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number of megabytes (1 or more), got {text!r}")
+    return int(value) * MEGABYTE
+
+
 DEFAULT_VOICES = {"zh-CN": "Polly.Zhiyu", "ko-KR": "Polly.Seoyeon", "en-US": "Polly.Joanna"}
 
 
@@ -152,6 +164,8 @@ class Settings:
     # What a caller is told to ring when nobody on duty answers: the country's, not the
     # language's (hotline.emergency).
     emergency_numbers: EmergencyNumbers = EMERGENCY_NUMBERS_BY_COUNTRY[DEFAULT_REGION]
+    # The largest photo or document staff may attach to a case (cases.attachments).
+    max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_MB * MEGABYTE
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -191,5 +205,10 @@ class Settings:
                 env.get("HOTLINE_EMERGENCY_NUMBERS", ""),
                 env.get("HOTLINE_NUMBER", ""),
                 default_locale,
+            ),
+            max_attachment_bytes=parse_megabytes(
+                env.get("HOTLINE_MAX_ATTACHMENT_MB", ""),
+                "HOTLINE_MAX_ATTACHMENT_MB",
+                DEFAULT_MAX_ATTACHMENT_MB,
             ),
         )

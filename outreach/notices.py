@@ -51,6 +51,17 @@ def text_case_number(case: Case) -> OutboundMessage | None:
     return queue_sms(case.phone, body, "case_number", case)
 
 
+def on_request_recorded(case: Case, resolved: bool = False, **_: object) -> None:
+    """cases.staff_intake.request_recorded receiver: the person staff recorded the request for
+    gets its number by text (and, if it was resolved on the spot, that it was), in their
+    language, in the same transaction; no text for someone who gave no number."""
+    if not case.phone:
+        return
+    words = catalogue(supported_locale(case.locale, current_settings().default_locale), "sms")
+    key = "recorded_resolved_sms" if resolved else "recorded_sms"
+    queue_sms(case.phone, words.text(key, number=case.number), "case_number", case)
+
+
 def _quoted(words: list[str], prompts: Catalogue) -> str:
     """The resident's own words that raised the alarm, quoted, for the on-duty person to judge."""
     left, right = ("“", "”") if prompts.locale.startswith(("zh", "ko")) else ('"', '"')  # GSM-7

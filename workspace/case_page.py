@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from accounts.models import Role, User
 from cases import actions
+from cases.attachments import attachments_of
 from cases.errors import Refused
 from cases.leaders import leaders_of
 from cases.lifecycle import MISTAKE_FROM, allowed_next, is_overdue, satisfied_since_resolved
@@ -133,6 +134,7 @@ def show(case_id: int) -> ResponseReturnValue:
         resident_query=query,
         resident_matches=_search_residents(query, me) if editable and query else [],
         same_problem=same_problem(case, me, editable),
+        attachments=attachments_of(case),
     )
 
 
@@ -845,6 +847,7 @@ DESCRIBERS: dict[str, Describer] = {
     "report_linked": _with_values("report_linked", "number"),
     "unlinked_from_main": _with_values("unlinked_from_main", "main"),
     "report_unlinked": _with_values("report_unlinked", "number"),
+    "attachment_added": _with_values("attachment_added", "file_name"),
     "location_changed": _location_changed,
     "escalated": _escalated,
     "supervisors_notified": _with_values("supervisors_notified", "recipients"),

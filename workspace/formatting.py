@@ -52,6 +52,11 @@ def status_label(value: str | enum.Enum | None) -> str:
     return _label("status", value)
 
 
+def source_label(value: str | enum.Enum | None) -> str:
+    """How a case came: the phone line, a text, or how staff say it reached them."""
+    return _label("source", value)
+
+
 def role_label(value: str | enum.Enum | None) -> str:
     return _label("role", value)
 
@@ -93,5 +98,6 @@ FILTERS = {
     "urgency_label": urgency_label,
     "status_label": status_label,
     "role_label": role_label,
+    "source_label": source_label,
     "satisfaction_label": satisfaction_label,
 }

@@ -30,8 +30,8 @@ from werkzeug.datastructures import MultiDict
 
 from accounts.models import User
 from cases.lifecycle import is_overdue
-from cases.models import OPEN_STATUS_VALUES, Case, CaseStatus, Urgency
-from cases.permissions import case_scope
+from cases.models import OPEN_STATUS_VALUES, Case, CaseSource, CaseStatus, Urgency
+from cases.permissions import case_scope, may_record_requests
 from cases.search import MAX_QUERY_LENGTH, query_tokens, search_condition
 from hotline.clock import now
 from hotline.db import UTCDateTime, db
@@ -59,6 +59,7 @@ class Filters:
     status: str = "open"
     category: str = ""
     urgency: str = ""
+    source: str = ""
     grid: str = ""
     building: str = ""
     assignee: str = ""
@@ -74,6 +75,7 @@ class Filters:
             "status": self.status if self.status != "open" else "",
             "category": self.category,
             "urgency": self.urgency,
+            "source": self.source,
             "grid": self.grid,
             "building": self.building,
             "assignee": self.assignee,
@@ -126,6 +128,7 @@ def parse_filters(args: MultiDict[str, str]) -> Filters:
     filters.status = _choice(args, "status", STATUS_CHOICES, filters) or "open"
     filters.category = _choice(args, "category", CATEGORIES, filters)
     filters.urgency = _choice(args, "urgency", tuple(level.value for level in Urgency), filters)
+    filters.source = _choice(args, "source", tuple(source.value for source in CaseSource), filters)
     filters.grid = _text(args, "grid")
     filters.building = _text(args, "building")
     filters.assignee = _assignee(args, filters)
@@ -204,6 +207,8 @@ def filter_conditions(filters: Filters, user: User, moment: datetime) -> list[Co
         conditions.append(Case.category == filters.category)
     if filters.urgency:
         conditions.append(Case.urgency == Urgency(filters.urgency))
+    if filters.source:
+        conditions.append(Case.source == CaseSource(filters.source))
     if filters.grid:
         conditions.append(Case.grid == filters.grid)
     if filters.building:
@@ -262,7 +267,7 @@ def excerpt(text: str, length: int = EXCERPT_LENGTH) -> str:
 
 
 def _row(case: Case, moment: datetime) -> Row:
-    caller = case.resident.name if case.resident else masked_phone(case.phone)
+    caller = case.resident.name if case.resident else case.person_name or masked_phone(case.phone)
     return Row(case, is_overdue(case, moment), caller, excerpt(case.transcript))
 
 
@@ -302,6 +307,8 @@ def index() -> ResponseReturnValue:
         "first_args": filters.query_args() if after is not None else None,
         "categories": CATEGORIES,
         "urgencies": [level.value for level in Urgency],
+        "sources": [source.value for source in CaseSource],
+        "may_record": may_record_requests(current_user),
         "statuses": [status.value for status in CaseStatus],
         "assignees": _assignee_choices(),
         "query_limit": MAX_QUERY_LENGTH,
