@@ -125,6 +125,14 @@ def test_a_grid_worker_finds_a_resident_of_their_grid_and_the_place_follows(
     assert 'id="chosen-resident"' in chosen and "Zhang Xiuying" in chosen
     assert 'value="12 River Road"' in chosen and 'value="B3"' in chosen
     assert "typed first" in chosen
+    # From the resident's page, the form starts with them.
+    profile = page_text(client.get(f"/residents/{ids['zhang']}"))
+    assert f'id="new-case-for" href="/cases/new?resident_id={ids["zhang"]}"' in profile
+    started = page_text(client.get(f"/cases/new?resident_id={ids['zhang']}"))
+    assert 'id="chosen-resident"' in started and 'value="12 River Road"' in started
+    assert 'id="chosen-resident"' not in page_text(
+        client.get(f"/cases/new?resident_id={ids['kim']}")
+    )
     refused = page_text(post(client, choose=str(ids["kim"])))
     assert "Kim Young-ja" not in refused and 'id="chosen-resident"' not in refused
     assert cases(app) == []
@@ -166,6 +174,9 @@ def test_a_request_with_a_photo_opens_a_case_whose_page_shows_it(
     assert f"Case {case.number} recorded." in page
     assert "home visit" in page and "attached stairs.jpg" in page
     assert 'id="case-address">12 River Road, stairwell<' in page
+    # Staff wrote it: no recording to wait for, no machine transcript.
+    assert "no recording file" not in page and "Machine transcript" not in page
+    assert 'id="transcript"' in page and "楼道的路灯坏了" in page
     [url] = re.findall(r'<img src="(/cases/\d+/attachments/\d+)"', page)
     photo = client.get(url)
     assert photo.status_code == 200 and photo.mimetype == "image/jpeg"

@@ -41,6 +41,8 @@ ALLOWED = {
     "water",  # the inbox's search hint: transcripts are searched in every language,
     "leak",  # so its examples are in Chinese, Korean and English ("water leak")
     "Twilio",  # the phone service's name, as the administrator finds it in the settings
+    # The kinds of file a case takes, by the names phones and computers show them under.
+    *("JPEG", "PNG", "WebP", "HEIC", "PDF"),
 }
 INSTALL_HINT = (
     "No speech model for zh-CN. Install one with "
@@ -81,6 +83,7 @@ SAMPLES: dict[EventKind, tuple[str, dict[str, Any]]] = {
     EventKind.REPORT_LINKED: ("李工", {"number": "10002"}),
     EventKind.UNLINKED_FROM_MAIN: ("李工", {"main": "10001"}),
     EventKind.REPORT_UNLINKED: ("李工", {"number": "10002"}),
+    EventKind.ATTACHMENT_ADDED: ("李工", {"file_name": "楼道照片"}),
     EventKind.ESCALATED: (
         "system",
         {"deadline": "2026-01-05T03:30:00+00:00", "assignee": "李工", "overdue_minutes": 42},
@@ -261,6 +264,7 @@ def chinese_pages(
         "mistake case page": client.get(f"/cases/{repeat_id}").get_data(as_text=True),
         "inbox": client.get("/cases", query_string={"status": "all"}).get_data(as_text=True),
         "dashboard": client.get("/dashboard").get_data(as_text=True),
+        "new case": client.get("/cases/new").get_data(as_text=True),
     }
 
 
@@ -268,7 +272,9 @@ def test_every_event_kind_has_a_sample() -> None:
     assert set(SAMPLES) == set(EventKind)
 
 
-@pytest.mark.parametrize("page", ["case page", "mistake case page", "inbox", "dashboard"])
+@pytest.mark.parametrize(
+    "page", ["case page", "mistake case page", "inbox", "dashboard", "new case"]
+)
 def test_a_chinese_page_has_no_english_words(chinese_pages: dict[str, str], page: str) -> None:
     assert english_words(chinese_pages[page]) == []
 
