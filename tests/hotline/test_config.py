@@ -77,3 +77,13 @@ def test_hotline_emergency_numbers_overrides_the_country(
 def test_emergency_numbers_that_may_be_wrong_stop_the_start(env: dict[str, str]) -> None:
     with pytest.raises(ValueError, match="HOTLINE_EMERGENCY_NUMBERS"):
         Settings.from_env(env)
+
+
+def test_the_largest_attachment_is_set_in_whole_megabytes() -> None:
+    assert Settings.from_env({}).max_attachment_bytes == 10 * 1024 * 1024
+    assert Settings.from_env({"HOTLINE_MAX_ATTACHMENT_MB": "25"}).max_attachment_bytes == (
+        25 * 1024 * 1024
+    )
+    for wrong in ("0", "2.5", "ten"):
+        with pytest.raises(ValueError, match="HOTLINE_MAX_ATTACHMENT_MB must be a whole number"):
+            Settings.from_env({"HOTLINE_MAX_ATTACHMENT_MB": wrong})
