@@ -22,7 +22,16 @@ bp = Blueprint(
 NAV: list[tuple[str, str, tuple[Role, ...]]] = []
 EVERYONE = tuple(Role)
 # The menu reads in the order of a working day, whatever order the modules are imported in.
-MENU_ORDER = ("inbox", "new_case", "callbacks", "visits", "residents", "ledger", "dashboard", "admin")
+MENU_ORDER = (
+    "inbox",
+    "new_case",
+    "callbacks",
+    "visits",
+    "residents",
+    "ledger",
+    "dashboard",
+    "admin",
+)
 
 
 def _menu_position(entry: tuple[str, str, tuple[Role, ...]]) -> int:
