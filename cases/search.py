@@ -10,13 +10,20 @@ transcript, the resolution note, or adds a note; the database indexes them: an F
 SQLite, a GIN index on to_tsvector('simple', ...) on PostgreSQL. A query is tokenised the
 same way and every token must match. The same module also keeps `priority` equal to the
 urgency, so the inbox can sort on an index.
+
+Staff also look a case up by what they know of it (`find_cases`): its number, the caller's or
+the resident's phone in any format (the last digits are enough), the resident's name or
+address, or its words. Each way is one query on its own index, merged in Python: an OR of them
+would make the database read every case.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -29,13 +36,16 @@ from sqlalchemy import (
     func,
     inspect,
     literal_column,
+    or_,
     select,
     table,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from cases.events import EventKind
-from cases.models import URGENCY_PRIORITY, Case, CaseEvent, Urgency
+from cases.models import URGENCY_PRIORITY, Case, CaseEvent, Resident, Urgency
+from hotline.db import db
+from hotline.phones import NotAPhoneNumber, normalise_phone
 
 # Han (with extensions and compatibility ideographs), Hangul syllables and jamo, kana.
 CJK = (
@@ -259,3 +269,107 @@ def search_condition(query: str, connection: Connection) -> ColumnElement[bool] 
     if indexed:
         conditions.insert(0, _indexed_match(indexed, connection))
     return and_(*conditions)
+
+
+# ---------------------------------------------------------------- finding a case by what staff know
+
+PHONE_LIKE = re.compile(r"[\d\s+\-().]+")
+MIN_PHONE_DIGITS = 4  # "the number ending 0001": the last four digits name a number
+MIN_NAME_LENGTH = 2  # one character would name half the directory
+CASE_NUMBER_MARKS = "#№"  # "#10023" is how a case number is often written down
+
+
+class Match(enum.StrEnum):
+    """Why a case was found, shown beside it."""
+
+    NUMBER = "number"
+    PHONE = "phone"
+    RESIDENT = "resident"
+    WORDS = "words"
+
+
+@dataclass(frozen=True)
+class PhoneQuery:
+    """A typed phone number: its digits (a suffix to look for) and, when it is a whole number,
+    its E.164 form (looked up exactly, on the index)."""
+
+    suffix: str
+    e164: str | None
+
+
+def case_id_in(query: str) -> int | None:
+    """The case id of a query that is a case number ("10023", "#10023"), else None."""
+    text = unicodedata.normalize("NFKC", query).strip().lstrip(CASE_NUMBER_MARKS).strip()
+    return Case.id_from_number(text) if text.isascii() else None
+
+
+def phone_query(query: str, region: str) -> PhoneQuery | None:
+    """The query as a phone number, if it is one: "138 0000 0001", "+86-138-0000-0001",
+    "(010) 1234 5678" or the last digits "0001"; None for anything with letters in it."""
+    text = unicodedata.normalize("NFKC", query).strip()
+    if not PHONE_LIKE.fullmatch(text):
+        return None
+    digits = re.sub(r"\D", "", text)
+    if len(digits) < MIN_PHONE_DIGITS:
+        return None
+    try:
+        e164: str | None = normalise_phone(text, region)
+    except NotAPhoneNumber:
+        e164 = None
+    # A whole national number keeps its trunk 0 ("010 ...", "010-5555-0001" for a Korean
+    # mobile), which the stored +country form does not have.
+    national = digits[1:] if text.startswith("0") and len(digits) >= 8 else digits
+    return PhoneQuery(national, e164)
+
+
+def phone_condition(column: Any, phone: PhoneQuery) -> ColumnElement[bool]:
+    ends = column.endswith(phone.suffix, autoescape=True)
+    return or_(column == phone.e164, ends) if phone.e164 else ends
+
+
+def resident_condition(query: str, phone: PhoneQuery | None) -> ColumnElement[bool] | None:
+    """Residents whose name, address or building holds the query, or whose phone it is."""
+    text = query.replace("\x00", "").strip()
+    conditions = []
+    if len(text) >= MIN_NAME_LENGTH:
+        fields = (Resident.name, Resident.address, Resident.building)
+        conditions += [field.icontains(text, autoescape=True) for field in fields]
+    if phone is not None:
+        conditions.append(phone_condition(Resident.phone, phone))
+    return or_(*conditions) if conditions else None
+
+
+def _newest(condition: ColumnElement[bool], scope: ColumnElement[bool], limit: int) -> Any:
+    return (
+        select(Case)
+        .where(scope, condition)
+        .options(joinedload(Case.resident), joinedload(Case.assignee))
+        .order_by(Case.created_at.desc(), Case.id.desc())
+        .limit(limit)
+    )
+
+
+def find_cases(
+    query: str, scope: ColumnElement[bool], region: str, limit: int = 50
+) -> list[tuple[Case, tuple[Match, ...]]]:
+    """The newest cases within `scope` (cases.permissions.case_scope) that `query` names: by
+    number, phone, resident (name, address, building, phone) or words, each with why."""
+    ways: list[tuple[Match, ColumnElement[bool]]] = []
+    case_id = case_id_in(query)
+    if case_id is not None:
+        ways.append((Match.NUMBER, Case.id == case_id))
+    phone = phone_query(query, region)
+    if phone is not None:
+        ways.append((Match.PHONE, phone_condition(Case.phone, phone)))
+    residents = resident_condition(query, phone)
+    if residents is not None:
+        ways.append((Match.RESIDENT, Case.resident_id.in_(select(Resident.id).where(residents))))
+    words = search_condition(query, db.session.connection())
+    if words is not None:
+        ways.append((Match.WORDS, words))
+    found: dict[int, tuple[Case, list[Match]]] = {}
+    for match, condition in ways:
+        for case in db.session.scalars(_newest(condition, scope, limit)).unique():
+            found.setdefault(case.id, (case, []))[1].append(match)
+    newest = sorted(found.values(), key=lambda item: (item[0].created_at, item[0].id), reverse=True)
+    return [(case, tuple(matches)) for case, matches in newest[:limit]]

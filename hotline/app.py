@@ -41,6 +41,7 @@ from workspace import (
     login,
     new_case,
     residents,
+    search,
     visits,
 )
 from workspace import leaders as leader_pages
@@ -134,6 +135,7 @@ def _init_workspace(app: Flask) -> None:
         dashboard,
         admin,
         leader_pages,
+        search,
     )
     for blueprint in (*webhooks, *apis, workspace_bp, *(page.bp for page in pages)):
         app.register_blueprint(blueprint)

@@ -48,6 +48,9 @@ def add_to_nav(endpoint: str, label_key: str, roles: tuple[Role, ...] = EVERYONE
 @bp.get("/")
 @login_required
 def home() -> ResponseReturnValue:
+    query = request.args.get("q", "").strip()
+    if query:  # a search typed into the address bar, or an old bookmark: keep it
+        return redirect(url_for("search.index", q=query))
     links = nav_links()
     if links:
         return redirect(url_for(links[0][0]))
