@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from cases import actions
 from cases.errors import Refused
-from cases.models import CASE_NUMBER_OFFSET, Case
+from cases.models import CASE_NUMBER_OFFSET, MISTAKES, Case, ClosedAs
 from cases.permissions import can_edit, can_view
 from hotline.db import db
 from hotline.i18n import Message
@@ -41,7 +41,8 @@ class BulkRefused(Refused):
         self.refusals = refusals
 
 
-def _cases(case_ids: Iterable[int]) -> list[int]:
+def chosen(case_ids: Iterable[int]) -> list[int]:
+    """The ticked cases, each once; refused when there are none or too many."""
     unique = list(dict.fromkeys(case_ids))
     if not unique:
         raise Refused("bulk.none_selected")
@@ -57,9 +58,9 @@ def apply_to_all(case_ids: Iterable[int], by: User, action: Callable[[Case], obj
     see but may not change as not theirs to change. The caller commits on success and rolls
     back on BulkRefused: the cases done before a refusal must not stay done.
     """
-    chosen = _cases(case_ids)
+    ids = chosen(case_ids)
     refusals: list[Refusal] = []
-    for case_id in chosen:
+    for case_id in ids:
         case = db.session.get(Case, case_id)
         number = str(CASE_NUMBER_OFFSET + case_id)
         if case is None or not can_view(by, case):
@@ -75,25 +76,31 @@ def apply_to_all(case_ids: Iterable[int], by: User, action: Callable[[Case], obj
                 refusals.append(Refusal(number, refusal.message))
     if refusals:
         raise BulkRefused(refusals)
-    return len(chosen)
+    return len(ids)
 
 
 def assign_all(case_ids: Iterable[int], assignee: User | None, by: User) -> int:
     """Hand every case to one person, each checked as cases.actions.assign checks one."""
+    ids = chosen(case_ids)  # "tick a case" comes before "choose a person"
     if assignee is None:
         raise Refused("bulk.choose_assignee")
     if not assignee.active:  # said once, not once per case
         raise Refused("case.refused.inactive_account", name=assignee.name)
-    return apply_to_all(case_ids, by, lambda case: actions.assign(case, assignee, by))
+    return apply_to_all(ids, by, lambda case: actions.assign(case, assignee, by))
 
 
 def close_all_as_mistake(
     case_ids: Iterable[int], how: str | None, by: User, note: str | None, duplicate_of: str = ""
 ) -> int:
     """Close every case as opened by mistake (junk, or duplicates of one case), each by the
-    rules of cases.actions.close_as_mistake."""
+    rules of cases.actions.close_as_mistake; what is wrong with the form is said once."""
+    ids = chosen(case_ids)
+    if how not in {kind.value for kind in MISTAKES}:
+        raise Refused("case.refused.unknown_mistake", value=repr((how or "")[:40]))
+    if how == ClosedAs.DUPLICATE and not duplicate_of.strip():
+        raise Refused("case.refused.duplicate_of_needed")
     return apply_to_all(
-        case_ids,
+        ids,
         by,
         lambda case: actions.close_as_mistake(case, how, by, note, duplicate_of),
     )

@@ -450,8 +450,9 @@ def live() -> ResponseReturnValue:
 
 def _chosen_ids() -> list[int]:
     values = request.form.getlist("case_id")[: bulk.MAX_CASES + 1]
-    if not all(v.isascii() and v.isdigit() and len(v) <= MAX_ID_DIGITS for v in values):
-        raise Refused("case.refused.bad_number", value=next(iter(values), "")[:20])
+    for value in values:
+        if not (value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS):
+            raise Refused("case.refused.bad_number", value=value[:20])
     return [int(value) for value in values]
 
 
