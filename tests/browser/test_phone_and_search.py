@@ -207,6 +207,8 @@ def test_a_grid_worker_works_a_case_on_a_390_px_phone(
     li_id = next(user["id"] for user in li if user["name"] == "Li Grid")
     api(hotline, li_token, "POST", f"/cases/{case['id']}/assign", assignee_id=li_id)
 
+    page.goto(f"{hotline.base_url}/")
+    assert scroll_width(page) <= PHONE["width"]  # the login page
     sign_in(page, hotline, "li")
     shots.take("inbox")
     # Her own case first, as a card; nobody else's grid; nothing wider than the screen.
@@ -248,6 +250,9 @@ def test_a_grid_worker_works_a_case_on_a_390_px_phone(
     expect(page.locator("#found-residents")).to_contain_text("张阿姨")
     assert scroll_width(page) <= PHONE["width"]
     shots.take("search")
+    page.locator("#found-residents").get_by_role("link", name="张阿姨").click()
+    expect(page.get_by_role("heading", name="张阿姨")).to_be_visible()
+    assert scroll_width(page) <= PHONE["width"]  # her record, contacts and cases
     # ...and not another grid's.
     page.goto(f"{hotline.base_url}/search?q=0002")
     expect(page.locator("#nothing-found")).to_be_visible()
