@@ -216,6 +216,7 @@ def test_a_grid_worker_works_a_case_on_a_390_px_phone(
     expect(queue).to_contain_text(case["number"])
     expect(page.locator("#inbox-table")).not_to_contain_text(other_grid["number"])
     expect(page.locator("#inbox-table thead")).to_be_hidden()
+    expect(page.locator("#inbox-filter-box")).not_to_have_attribute("open", "")  # folded away
     assert scroll_width(page) <= PHONE["width"]
     card = queue.locator("tr", has_text=case["number"])
     assert card.bounding_box()["width"] <= PHONE["width"]  # type: ignore[index]
