@@ -100,6 +100,12 @@ def submit() -> ResponseReturnValue:
 
 
 def _save(me: User, values: dict[str, str], resident: Resident | None) -> ResponseReturnValue:
+    posted = request.form.get("resident_id", "").strip()
+    if resident is None and posted:
+        # Chosen on the form, but gone since (deleted, moved to another grid) or never this
+        # user's to record for: say so, rather than "say who is affected" to whoever chose one.
+        flash(t("intake.refused.no_such_resident", id=posted[: MAX_ID_DIGITS + 1]), "error")
+        return _render(me, values, None), 400
     try:
         case = record_request(_staff_request(values, resident, me), me)
     except Refused as refusal:

@@ -270,6 +270,25 @@ def test_bad_input_says_why_keeps_what_was_typed_and_makes_nothing(
         assert db.session.scalar(select(func.count()).select_from(Attachment)) == 0
 
 
+def test_a_chosen_resident_who_is_gone_or_not_the_workers_is_named_in_the_refusal(
+    app: Flask, ids: dict[str, int], login: Login
+) -> None:
+    """The form held a resident's id, but they are not there for this worker (deleted since,
+    moved to another grid, or never theirs): the refusal says which, and keeps what was typed."""
+    client = login("li")
+    for resident_id in (str(ids["kim"]), "99999", "12x"):
+        response = post(
+            client, channel="grid_patrol", resident_id=resident_id, text="the lamp is out"
+        )
+        assert response.status_code == 400
+        assert flashed_errors(response) == [
+            f"there is no resident {resident_id} that you may record a request for"
+        ]
+        page = page_text(response)
+        assert "the lamp is out" in page and 'id="chosen-resident"' not in page
+    assert cases(app) == [] and stored_files(app) == []
+
+
 def test_a_file_far_beyond_the_limit_is_refused_in_words(
     app: Flask, ids: dict[str, int], login: Login
 ) -> None:
