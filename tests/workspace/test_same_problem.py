@@ -9,9 +9,11 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
+from sqlalchemy import func, select
 
-from cases.models import Case, CaseStatus, Satisfaction
+from cases.models import Case, CaseEvent, CaseStatus, Satisfaction
 from hotline.db import db
+from outreach.models import OutboundMessage
 from outreach.survey import record_answer
 from tests.workspace.conftest import csrf_token, make_case
 from tests.workspace.test_closing import (
@@ -41,6 +43,18 @@ def suggestions(page: str) -> list[str]:
     """The one-click buttons of the case page's likely duplicates, in order."""
     found = re.search(r'<ul class="suggestions" id="suggestions">(.*?)</ul>', page, re.S)
     return re.findall(r'<button type="submit">(.*?)</button>', found.group(1)) if found else []
+
+
+def everything(app: Flask) -> tuple[list[tuple[int, str, int | None]], int, int]:
+    """Every case's status and main case, and how many events and outgoing texts there are:
+    what a refused link or merge must leave as it was."""
+    with app.app_context():
+        cases = db.session.execute(
+            select(Case.id, Case.status, Case.main_case_id).order_by(Case.id)
+        ).all()
+        events = db.session.scalar(select(func.count()).select_from(CaseEvent)) or 0
+        texts = db.session.scalar(select(func.count()).select_from(OutboundMessage)) or 0
+        return [(id_, status.value, main) for id_, status, main in cases], events, texts
 
 
 def flashed(page: str) -> list[str]:
@@ -101,6 +115,7 @@ def test_bad_links_on_the_page_say_why_and_change_nothing(app: Flask, login: Log
     closed = new_case(app, 5, status=CaseStatus.CLOSED, **DRAIN)
     theirs = new_case(app, 5, **{**DRAIN, "grid": "B2"})
     post(staff, main, "merge", cases=str(10000 + report))
+    before = everything(app)
 
     def error(client: object, case_id: int, action: str, **data: str) -> list[str]:
         return flashed_errors(page_of(post(client, case_id, action, **data)))  # type: ignore[arg-type]
@@ -111,6 +126,14 @@ def test_bad_links_on_the_page_say_why_and_change_nothing(app: Flask, login: Log
     assert error(staff, free, "link", main=str(10000 + closed)) == [
         f"case {10000 + closed} is closed: only an open case takes more reports of its problem; "
         "reopen it, or keep this case on its own"
+    ]
+    assert error(staff, closed, "merge", cases=str(10000 + free)) == [
+        f"case {10000 + closed} is closed: only an open case takes more reports of its problem; "
+        "reopen it, or keep this case on its own"
+    ]
+    # All or none: the good case in the list is not merged when another is refused.
+    assert error(staff, main, "merge", cases=f"{10000 + free}, {10000 + closed}") == [
+        f"case {10000 + closed} is closed: only an open case joins a problem"
     ]
     assert error(staff, main, "link", main=str(10000 + report)) == [
         f"case {10000 + report} is already one of the reports of case {10000 + main}: merge it "
@@ -126,6 +149,8 @@ def test_bad_links_on_the_page_say_why_and_change_nothing(app: Flask, login: Log
         None
     ] * 4
     assert stored(app, report).main_case_id == main
+    # Nothing else either: no status, no timeline event, no text.
+    assert everything(app) == before
     # A grid worker never gets to another grid's case to link it.
     response = grid_worker.post(
         f"/cases/{theirs}/link",

@@ -155,6 +155,8 @@ def test_recording_for_another_grids_case_is_refused_and_changes_nothing(
         assert f"Case {10000 + target} is not one of your grid&#39;s cases" in page
         assert "Nothing was recorded." in page
     assert stored(app, case_id) == (CaseStatus.RESOLVED, None, [])
+    with app.app_context():  # nobody is told of an answer that was not taken
+        assert outbox(purpose="staff_supervisor") == outbox(purpose="staff_assignee") == []
     assert client.get(f"/visits/{visit_id(app, case_id)}").status_code == 404
     schedule = client.post(
         f"/cases/{case_id}/visits/schedule",
