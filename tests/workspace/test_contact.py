@@ -234,7 +234,9 @@ def test_an_answered_call_takes_up_a_new_case(app: Flask, people: None, login: L
     case_id = a_case(app)
     client = login("zhao")
     page = client.get(f"/cases/{case_id}").text
-    assert 'id="call-form"' in page and page.index('id="call-form"') < page.index("notes-heading")
+    # Before the notes section (not the phone's bar of links to it, at the top of the page).
+    assert 'id="call-form"' in page
+    assert page.index('id="call-form"') < page.index('id="notes-heading"')
     shown = post(client, f"/cases/{case_id}/calls", outcome="answered", note="明天上午去看")
     assert flashes(shown) == [
         "Call recorded. Case 10001 is accepted: the resident has had a first response."
