@@ -48,7 +48,11 @@ def phone(browser: Browser) -> Iterator[Page]:
 def too_wide(page: Page) -> list[str]:
     """What sticks out past the phone's width (nothing, so that no field or button needs
     sideways scrolling), as `tag#id.class right-edge` for the failure message. What is inside
-    a box that scrolls sideways on its own (the menu on a phone) does not widen the page."""
+    a box that scrolls sideways on its own (the menu on a phone) does not widen the page.
+
+    Measured once the page has loaded: its text is there before its stylesheets, and a page
+    laid out without them is as wide as its widest table."""
+    page.wait_for_load_state("load")
     found: list[str] = page.evaluate(
         """(width) => {
             const inScroller = (el) => {

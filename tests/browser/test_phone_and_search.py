@@ -168,6 +168,9 @@ def sign_in(page: Page, hotline: RunningHotline, username: str) -> None:
 
 
 def scroll_width(page: Page) -> int:
+    """How wide the page is, once loaded: its text is there before its stylesheets (on a busy
+    machine the search page was once measured without workspace.css, as wide as its table)."""
+    page.wait_for_load_state("load")
     return int(page.evaluate("() => document.scrollingElement.scrollWidth"))
 
 
