@@ -20,6 +20,11 @@ class Role(enum.StrEnum):
     DEPARTMENT = "department"  # the cases assigned to them
 
 
+# Least powerful first: the admin page lists roles in this order and a new account starts
+# with the first, so that forgetting to choose never makes an administrator.
+ROLES_BY_POWER = (Role.DEPARTMENT, Role.GRID_WORKER, Role.STAFF, Role.ADMIN)
+
+
 class User(Base):
     __tablename__ = "users"
 

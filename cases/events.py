@@ -59,6 +59,10 @@ class EventKind(enum.StrEnum):
     SURVEY_COMMENT = "survey_comment"
     VISIT_TASK = "visit_task"
     VISIT_RECORDED = "visit_recorded"  # what the grid worker found (outreach.visits)
+    # Staff reaching the resident by hand from the case page (outreach.contact): never the
+    # number on the timeline, only what was said and what came of it.
+    RESIDENT_TEXTED = "resident_texted"  # {text, locale, due_at, message}
+    RESIDENT_CALLED = "resident_called"  # {outcome, note}
     # Texts (outreach/outbox.py, sms/inbound.py)
     SMS_SENT = "sms_sent"
     SMS_SUPPRESSED = "sms_suppressed"

@@ -93,8 +93,18 @@ def run(host: str, port: int, processes: int, threads: int) -> None:
         _serve(host, port, processes, threads)
     finally:
         stopping.set()
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
+        _stop_worker(worker)
+
+
+def _stop_worker(worker: subprocess.Popen[bytes], grace_s: float = 30) -> None:
+    """A warm shutdown lets running tasks finish; one still busy after `grace_s` is killed
+    rather than left running without its web app (its recording is re-queued by the sweep)."""
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 def _exit_with(worker: subprocess.Popen[bytes], stopping: threading.Event) -> None:

@@ -1,6 +1,8 @@
-"""Home visits in the JSON API: list the open visits, record what a visit found, schedule one.
+"""Outreach in the JSON API: home visits (list the open ones, record what a visit found,
+schedule one), and staff reaching the resident by hand (a text, a call made).
 
-The same rules as the "My visits" pages (outreach.visits), with the same bearer tokens and
+The same rules as the "My visits" pages (outreach.visits) and the case page's "Contact the
+resident" (outreach.contact), with the same bearer tokens and
 checks as the rest of /api (cases.api): a token made for a user acts with that user's
 permissions; a read-only token lists the visits and records nothing. The routes describe
 themselves in the OpenAPI document (cases.openapi.describe).
@@ -16,14 +18,16 @@ from flask.typing import ResponseReturnValue
 
 from accounts.models import User
 from cases.actions import MAX_NOTE
-from cases.api import _json_body, _refused, _text, _token_user
-from cases.api_json import TIME, user_ref
+from cases.api import _editable_case, _json_body, _refused, _text, _token_user
+from cases.api_json import TIME, event_json, user_ref
 from cases.api_tokens import token_required
 from cases.errors import Refused
 from cases.models import CASE_NUMBER_OFFSET, Case, CaseStatus, Satisfaction
 from cases.openapi import CASE_ID, READ_ERRORS, WRITE_ERRORS, _body, _error, _json, _ref, describe
 from hotline.db import db
-from outreach.models import FollowUp, FollowUpStatus, VisitRecord
+from hotline.i18n import LOCALES
+from outreach.contact import MAX_SEGMENTS, MAX_TEXT, CallOutcome, Texted, record_call, text_resident
+from outreach.models import FollowUp, FollowUpStatus, OutboundStatus, VisitRecord
 from outreach.visits import (
     MAX_DAYS_AHEAD,
     Outcome,
@@ -241,6 +245,106 @@ def schedule(case_id: int) -> ResponseReturnValue:
     return jsonify(visit_json(visit)), 201
 
 
+# ---- staff reaching the resident (outreach.contact) --------------------------------------------
+
+RESIDENT_TEXT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "case_id", "status", "due_at", "locale", "text", "body", "event"],
+    "properties": {
+        "id": {"type": "integer", "description": "the text's row in the outbox"},
+        "case_id": {"type": "integer"},
+        "status": {
+            "enum": [status.value for status in OutboundStatus],
+            "description": "queued (waiting for the calling hours) or sending (goes now); the "
+            "case's timeline says when it was sent, or that it failed",
+        },
+        "due_at": {**TIME, "description": "when it goes: now, or the next calling hours"},
+        "locale": {"enum": list(LOCALES), "description": "the resident's language"},
+        "text": {"type": "string", "description": "the words as written"},
+        "body": {
+            "type": "string",
+            "description": "what the resident reads: the hotline's heading, in their "
+            "language, with the case number, then the words",
+        },
+        "event": {"$ref": "#/components/schemas/Event"},
+    },
+}
+
+
+def resident_text_json(case: Case, texted: Texted) -> dict[str, Any]:
+    message = texted.message
+    detail = texted.event.detail
+    return {
+        "id": message.id,
+        "case_id": case.id,
+        "status": message.status.value,
+        "due_at": message.due_at.isoformat(),
+        "locale": detail["locale"],
+        "text": detail["text"],
+        "body": message.body,
+        "event": event_json(texted.event),
+    }
+
+
+RESIDENT_CALL_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["case_id", "outcome", "note", "case_status", "event"],
+    "properties": {
+        "case_id": {"type": "integer"},
+        "outcome": {"enum": [outcome.value for outcome in CallOutcome]},
+        "note": {"type": "string"},
+        "case_status": {
+            "enum": [status.value for status in CaseStatus],
+            "description": "after the call: a new case the resident answered for is accepted",
+        },
+        "event": {"$ref": "#/components/schemas/Event"},
+    },
+}
+
+
+@bp.post("/cases/<int:case_id>/texts")
+@token_required
+def text(case_id: int) -> ResponseReturnValue:
+    """A text to the case's resident, through the outbox, in their language."""
+    case, user = _editable_case(case_id)
+    body = _json_body({"text"})
+    if "text" not in body:
+        abort(400, "text is required: what to tell the resident")
+    try:
+        texted = text_resident(case, _text(body, "text"), user)
+    except Refused as error:
+        _refused(error)
+    db.session.commit()
+    return jsonify(resident_text_json(case, texted)), 201
+
+
+OUTCOMES = [outcome.value for outcome in CallOutcome]
+
+
+@bp.post("/cases/<int:case_id>/calls")
+@token_required
+def call(case_id: int) -> ResponseReturnValue:
+    """A call made to the case's resident: what came of it, and a note."""
+    case, user = _editable_case(case_id)
+    body = _json_body({"outcome", "note"})
+    outcome = body.get("outcome")
+    if outcome not in OUTCOMES:
+        abort(400, f"outcome is required, one of: {', '.join(OUTCOMES)}")
+    try:
+        event = record_call(case, outcome, _text(body, "note"), user)
+    except Refused as error:
+        _refused(error)
+    db.session.commit()
+    answer = {
+        "case_id": case.id,
+        "outcome": outcome,
+        "note": event.detail["note"],
+        "case_status": case.status.value,
+        "event": event_json(event),
+    }
+    return jsonify(answer), 201
+
+
 # ---- the OpenAPI document ----------------------------------------------------------------------
 
 NOT_YOURS = _error(
@@ -330,4 +434,69 @@ PATHS: dict[str, Any] = {
         },
     },
 }
-describe(PATHS, {"Visit": VISIT_SCHEMA, "VisitRecord": VISIT_RECORD_SCHEMA})
+PATHS.update(
+    {
+        "/api/cases/{case_id}/texts": {
+            "parameters": [CASE_ID],
+            "post": {
+                "operationId": "textResident",
+                "summary": "Text the case's resident",
+                "description": "Through the outbox, to the resident's number (else the "
+                "caller's), headed in the resident's language with the hotline's name and the "
+                f"case number; the whole text must fit in {MAX_SEGMENTS} SMS segments. It waits "
+                "for the calling hours (and the resident's own hours). On the timeline as "
+                "resident_texted (the words, never the number). The same permissions as "
+                "changing the case.",
+                "requestBody": _body(
+                    {"text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT}},
+                    ["text"],
+                    {"text": "师傅明天上午9点上门修理楼道灯。"},
+                ),
+                "responses": {
+                    "201": _json(_ref("ResidentText"), "the text, queued"),
+                    **WRITE_ERRORS,
+                    "422": _error(
+                        "refused, nothing queued: an empty text, one that does not fit in "
+                        f"{MAX_SEGMENTS} segments, a case without a phone number, a number "
+                        "that texted STOP or a resident marked no text messages"
+                    ),
+                },
+            },
+        },
+        "/api/cases/{case_id}/calls": {
+            "parameters": [CASE_ID],
+            "post": {
+                "operationId": "recordCall",
+                "summary": "Record a phone call made to the case's resident",
+                "description": "With its outcome and a note, on the timeline as "
+                "resident_called. An answered call is the case's first response: a new case "
+                "is accepted (a report of another case's problem keeps following it). The "
+                "same permissions as changing the case.",
+                "requestBody": _body(
+                    {
+                        "outcome": {"enum": OUTCOMES},
+                        "note": {"type": "string", "maxLength": MAX_NOTE},
+                    },
+                    ["outcome"],
+                    {"outcome": "answered", "note": "她说楼道灯又坏了，明天去看"},
+                ),
+                "responses": {
+                    "201": _json(_ref("ResidentCall"), "the call, recorded"),
+                    **WRITE_ERRORS,
+                    "422": _error(
+                        "refused, nothing recorded: a note too long, a case without a phone number"
+                    ),
+                },
+            },
+        },
+    }
+)
+describe(
+    PATHS,
+    {
+        "Visit": VISIT_SCHEMA,
+        "VisitRecord": VISIT_RECORD_SCHEMA,
+        "ResidentText": RESIDENT_TEXT_SCHEMA,
+        "ResidentCall": RESIDENT_CALL_SCHEMA,
+    },
+)

@@ -25,7 +25,7 @@ from accounts.editing import (
     apply_changes,
     new_account,
 )
-from accounts.models import Role, User
+from accounts.models import ROLES_BY_POWER, Role, User
 from accounts.permissions import can_manage
 from accounts.sessions import renew_key
 from cases.errors import Refused
@@ -178,7 +178,11 @@ def users() -> ResponseReturnValue:
     """Every staff account, and a form to make a new one."""
     everyone = db.session.scalars(select(User).order_by(User.active.desc(), User.username)).all()
     return render_template(
-        "admin_users.html", users=everyone, roles=list(Role), locales=LOCALES, minimum=MIN_PASSWORD
+        "admin_users.html",
+        users=everyone,
+        roles=ROLES_BY_POWER,
+        locales=LOCALES,
+        minimum=MIN_PASSWORD,
     )
 
 
@@ -230,7 +234,7 @@ def user(user_id: int) -> ResponseReturnValue:
     return render_template(
         "admin_user.html",
         account=account,
-        roles=list(Role),
+        roles=ROLES_BY_POWER,
         locales=LOCALES,
         minimum=MIN_PASSWORD,
         leadership=account_leadership(account, _me()),
@@ -281,6 +285,20 @@ def deactivate_user(user_id: int) -> ResponseReturnValue:
         return t("admin.user_deactivated", username=account.username)
 
     return _carry_out(deactivate, ".users")
+
+
+@bp.post("/admin/users/<int:user_id>/reactivate")
+@login_required
+def reactivate_user(user_id: int) -> ResponseReturnValue:
+    """Open a closed account again: it signs in with the password it had (or reset it on its
+    page); its API tokens work again."""
+    account = _user_or_404(user_id)
+
+    def reactivate() -> str:
+        apply_changes(account, AccountChanges(active=True))
+        return t("admin.user_reactivated", username=account.username)
+
+    return _carry_out(reactivate, ".users")
 
 
 # -- what the hotline sent (the local line) ------------------------------------------------

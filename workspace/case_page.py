@@ -741,6 +741,21 @@ def _visit_recorded(detail: dict[str, Any], _: dict[int, str]) -> Description:
     return "visit_not_met", {"when": _local(detail.get("next_at"))}, _s(detail.get("note"))
 
 
+def _resident_texted(detail: dict[str, Any], _: dict[int, str]) -> Description:
+    """A text staff wrote to the resident: the words and the language, never the number."""
+    values = {"language": _code_word("language", detail.get("locale"), "zh-CN")}
+    if detail.get("later"):
+        values["when"] = _local(detail.get("due_at"))
+        return "resident_texted_later", values, _s(detail.get("text"))
+    return "resident_texted", values, _s(detail.get("text"))
+
+
+def _resident_called(detail: dict[str, Any], _: dict[int, str]) -> Description:
+    key = f"contact.outcome.{_s(detail.get('outcome'))}"
+    outcome = t(key) if t(key) != key else _code_word("call_outcome", None)
+    return "resident_called", {"outcome": outcome}, _s(detail.get("note"))
+
+
 def _code_word(table: str, code: Any, otherwise: str = "other") -> str:
     """A stored code (an outcome, a reason, a purpose) in words; never the code itself."""
     key = f"case.{table}.{_s(code)}"
@@ -849,6 +864,8 @@ DESCRIBERS: dict[str, Describer] = {
     "survey_comment": _with_text("survey_comment", "transcript"),
     "visit_task": _with_values("visit_task"),
     "visit_recorded": _visit_recorded,
+    "resident_texted": _resident_texted,
+    "resident_called": _resident_called,
     "sms_sent": _text_message("sms_sent"),
     "sms_suppressed": _text_message("sms_suppressed"),
     "sms_failed": _text_message("sms_failed"),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,8 +55,10 @@ class RunningHotline:
 
 
 def _wait_healthy(
-    base_url: str, processes: list[subprocess.Popen[bytes]], timeout: float = 60
+    base_url: str, processes: list[subprocess.Popen[bytes]], timeout: float = 150
 ) -> None:
+    # The web master loads triage before it listens: seconds alone, a minute or more on a
+    # machine busy with other tests' processes.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for process in processes:
@@ -77,7 +80,13 @@ def _start(
     for index, command in enumerate(commands):
         with (log_dir / f"process-{index}.log").open("wb") as log:  # the child keeps its own copy
             processes.append(
-                subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+                subprocess.Popen(
+                    command,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # a group of its own: `stop` ends its children too
+                )
             )
     return processes
 
@@ -94,6 +103,14 @@ def stop(processes: list[subprocess.Popen[bytes]], timeout: float = 30) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        _kill_group(process)
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """What a stopped process left behind (`hotline run`'s worker and its pool) would go on
+    using the CPU and the broker through the next tests: end its whole process group."""
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)  # its own group: started in a new session
 
 
 def _fresh_broker(kind: str, stack: ExitStack) -> str:

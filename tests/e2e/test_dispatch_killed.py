@@ -96,6 +96,7 @@ def test_killed_mid_dispatch_the_call_is_placed_exactly_once(
         [str(BIN / "hotline"), "worker", "-Q", "celery", "--concurrency", "1"],
         env={**os.environ, **env},
         stdout=log,
+        start_new_session=True,
         stderr=subprocess.STDOUT,
     )
     try:

@@ -63,6 +63,7 @@ def test_killed_worker_process_is_replaced_and_the_message_transcribed_once(
         [str(BIN / "hotline"), "worker", "-Q", "celery,speech", "--concurrency", "1"],
         env={**os.environ, **env},
         stdout=log,
+        start_new_session=True,
         stderr=subprocess.STDOUT,
     )
     try:

@@ -9,8 +9,8 @@ import pytest
 from cases.models import CaseStatus
 from hotline.emergency import EmergencyNumbers
 from hotline.i18n import LOCALES, Catalogue, catalogue
+from hotline.segments import GSM7, UCS2, count_segments, segments
 from sms.handlers import status_report
-from sms.segments import GSM7, UCS2, count_segments, segments
 from twilio_double.segments import num_segments
 
 
@@ -83,6 +83,8 @@ FILLED = {
     "assignee": "Li Staff",
     "by": "Li Staff",
     "address": "幸福里3号楼2单元501",
+    # A text staff write from the case page (outreach.contact refuses what does not fit).
+    "text": "师傅明天上午9点上门修理楼道灯，请家里留人。",
 }
 LONGEST_NUMBER = "123456789"
 
@@ -95,6 +97,7 @@ def replies(locale: str) -> Catalogue:
 LATIN = {key: "Wang Xiuying" if key == "name" else value for key, value in FILLED.items()}
 LATIN.update(words="fell, cannot get up", status="in progress", next_step="We will call you.")
 LATIN.update(note="Replaced the stairwell bulb", address="Building 3, Unit 2, Flat 501")
+LATIN.update(text="The electrician comes tomorrow at 9 to fix the stairwell light.")
 
 
 def _every_reply(locale: str, values: dict[str, str] = FILLED) -> list[tuple[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -246,6 +247,76 @@ def test_an_admin_cannot_deactivate_themselves(app: Flask, admin: FlaskClient) -
     shown = _post(admin, f"/admin/users/{me}/deactivate", "/admin/users")
     assert "You cannot deactivate your own account." in shown
     assert admin.get("/admin/users").status_code == 200
+
+
+def test_the_create_form_starts_with_the_least_powerful_role(
+    app: Flask, admin: FlaskClient
+) -> None:
+    page = admin.get("/admin/users").get_data(as_text=True)
+    create = page[page.index('action="/admin/users"') :]
+    roles = create[create.index('<select id="role"') : create.index("</select>")]
+    assert re.findall(r'<option value="(\w+)"', roles) == [
+        "department",
+        "grid_worker",
+        "staff",
+        "admin",
+    ]
+    assert re.findall(r'<option value="(\w+)" selected>', roles) == ["department"]
+    assert "A new account starts with the least powerful role, Department" in create
+    # Sent as the browser sends it, with the role left as it was.
+    untouched = NEW_ACCOUNT | {"role": "department", "grid": "", "department": "Water company"}
+    assert "Account liu created." in _post(admin, "/admin/users", "/admin/users", **untouched)
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "liu"))
+        assert user is not None and (user.role, user.department) == (
+            Role.DEPARTMENT,
+            "Water company",
+        )
+
+
+def test_an_admin_reactivates_a_closed_account(
+    app: Flask, admin: FlaskClient, login: Login
+) -> None:
+    with app.app_context():
+        leaver = make_user("leaver", Role.STAFF, active=False)
+        liu = make_user("liu", Role.GRID_WORKER, grid="A1", display_name="Liu Grid", active=False)
+    page = admin.get("/admin/users").get_data(as_text=True)
+    assert f'action="/admin/users/{leaver}/reactivate"' in page
+    assert f'action="/admin/users/{leaver}/deactivate"' not in page
+    shown = _post(admin, f"/admin/users/{leaver}/reactivate", "/admin/users")
+    assert "Account leaver reactivated: it can sign in again." in shown
+    assert f'action="/admin/users/{leaver}/deactivate"' in shown
+    assert login("leaver").get("/cases").status_code == 200
+    # Or on the account's page, with a new grid, phone, language and password at once.
+    form = _edit_form(
+        grid="B2", phone="138 0013 8000", language="ko-KR", password="a brand new password"
+    )
+    assert "Account liu saved." in _post(
+        admin, f"/admin/users/{liu}", f"/admin/users/{liu}", **form
+    )
+    with app.app_context():
+        user = db.session.get(User, liu)
+        assert user is not None
+        assert (user.active, user.grid, user.phone, user.language) == (
+            True,
+            "B2",
+            "+8613800138000",
+            "ko-KR",
+        )
+    assert login("liu", "a brand new password").get("/cases").status_code == 200
+
+
+def test_only_an_admin_reactivates(app: Flask, login: Login) -> None:
+    with app.app_context():
+        make_user("li", Role.STAFF)
+        leaver = make_user("leaver", Role.STAFF, active=False)
+    client = login("li")
+    token = csrf_token(client, "/cases")
+    response = client.post(f"/admin/users/{leaver}/reactivate", data={"csrf_token": token})
+    assert response.status_code == 403
+    with app.app_context():
+        user = db.session.get(User, leaver)
+        assert user is not None and not user.active
 
 
 def test_admins_see_the_admin_menu(admin: FlaskClient) -> None:

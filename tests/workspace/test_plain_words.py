@@ -140,6 +140,17 @@ SAMPLES: dict[EventKind, tuple[str, dict[str, Any]]] = {
         "赵网格员",
         {"follow_up": 5, "met": False, "note": "家里没人", "next_at": "2026-01-08T00:00:00+00:00"},
     ),
+    EventKind.RESIDENT_TEXTED: (
+        "李工作人员",
+        {
+            "text": "师傅明天上午来修灯",
+            "locale": "ko-KR",
+            "due_at": "2026-01-08T00:00:00+00:00",
+            "later": True,
+            "message": 3,
+        },
+    ),
+    EventKind.RESIDENT_CALLED: ("李工作人员", {"outcome": "no_answer", "note": "再打"}),
     EventKind.SMS_SENT: ("system", {"purpose": "survey", "message_sid": "SM" + "7" * 32}),
     EventKind.SMS_SUPPRESSED: ("system", {"purpose": "progress", "reason": "opted_out"}),
     EventKind.SMS_FAILED: (

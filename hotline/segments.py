@@ -6,7 +6,9 @@ table cost two septets (an escape, then the character), and carriers never split
 Any other character, one Chinese or Korean letter or an emoji, makes the whole text UCS-2:
 70 UTF-16 units in one segment, 67 per segment when split, and a surrogate pair (an emoji) is
 never split either. Elderly residents' phones show a long text out of order or in pieces, so
-replies are kept to one or two segments (tests/sms/test_segments.py checks every template).
+replies are kept to one or two segments (tests/sms/test_segments.py checks every template),
+and so is a text staff write to a resident from the case page (outreach.contact). Here, in the
+infrastructure, so that the SMS line and outreach count alike.
 """
 
 from __future__ import annotations
