@@ -205,6 +205,8 @@ def _korean_norm(form: str, tag: str) -> str:
         return f"{form}/V"
     if form in _KOREAN_NOUN_OR_ADVERB and tag in {"NNG", "MAG"}:  # 혼자, 오늘: tagged either way
         return f"{form}/N"
+    if form == "나" and tag == "VX":  # 검사하고 나서 ("after"), not 나다: 피가 나, 불이 나
+        return "나/X"
     return f"{form}/{tag[0]}"
 
 
