@@ -2,7 +2,9 @@
 
 A pattern is a phrase as a resident says it; its parts (separated by spaces) are analysed like
 the message, and must appear in order, each part whole, with at most `gap` tokens between two
-parts in one clause ("胸口 疼" finds 胸口有点疼, "숨 안 쉬" finds 숨이 안 쉬어져요). A part never
+parts in one clause ("胸口 疼" finds 胸口有点疼, "숨 안 쉬" finds 숨이 안 쉬어져요); `...` between
+two parts lets the next one come anywhere later in the message, in any clause ("蛇 ... 咬": a
+snake, then a bite, told in two clauses). A part never
 matches inside a word: 불 is not found in 이불이, fire not in firearm, 火 not in 火车站. (Korean and
 English parts are whole morphemes or stems; a Chinese part is its characters, refused where one
 longer jieba word holds them; `[settings] words` adds words jieba's dictionary lacks.)
@@ -25,6 +27,7 @@ from triage.text import Token, add_chinese_words, analyse, language
 RULES_FOLDER = "rules"
 FALLBACK_LOCALE = "zh-CN"
 CUE_KINDS = ("negation", "past", "asking")
+FAR: tuple[str, ...] = ("...",)  # a part: the next part may come anywhere later in the message
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,11 @@ def _flatten(section: list[str] | dict[str, list[str]]) -> list[str]:
 def _pattern(text: str, locale: str) -> Pattern:
     if language(locale) == "zh":  # Chinese parts are matched as strings on word boundaries
         return Pattern(text, tuple((part,) for part in text.split()))
-    parts = []
+    parts: list[tuple[str, ...]] = []
     for part in text.split():
+        if (part,) == FAR:
+            parts.append(FAR)
+            continue
         _, tokens = analyse(part, locale)
         if tokens:
             parts.append(tuple(token.norm for token in tokens))
@@ -131,9 +137,14 @@ def find(pattern: Pattern, tokens: list[Token], text: str, gap: int, chinese: st
     spans = _chinese_spans if chinese == "whole" else _chinese_text if chinese else _token_spans
     found = []
     for first, last in spans(pattern.parts[0], tokens, text):
-        end = _rest(pattern.parts[1:], last, tokens, text, gap, spans)
-        if end is not None:
-            found.append(Match(pattern, first, end, text[tokens[first].start : tokens[end].end]))
+        rest = _rest(pattern.parts[1:], last, tokens, text, gap, spans)
+        if rest is not None:
+            end, jumps = rest
+            # a pattern with `...` is quoted in pieces ("蛇…咬了一口"), not all that lies between
+            edges = [first, *jumps, end]
+            pieces = zip(edges[::2], edges[1::2], strict=True)
+            quote = "…".join(text[tokens[a].start : tokens[b].end] for a, b in pieces)
+            found.append(Match(pattern, first, end, quote))
     return found
 
 
@@ -147,10 +158,20 @@ def _rest(
     text: str,
     gap: int,
     spans: Spans,
-) -> int | None:
-    """The last token of the remaining parts placed after `last`, or None."""
+) -> tuple[int, tuple[int, ...]] | None:
+    """The last token of the remaining parts placed after `last`, and where each `...` leapt
+    (the token before it, the token after it); None when they are not there."""
     if not parts:
-        return last
+        return last, ()
+    if parts[0] == FAR:  # the next part anywhere after this one
+        if len(parts) == 1:
+            return last, ()
+        for first, end in spans(parts[1], tokens, text):
+            if first > last:
+                rest = _rest(parts[2:], end, tokens, text, gap, spans)
+                if rest is not None:
+                    return rest[0], (last, first, *rest[1])
+        return None
     for first, end in spans(parts[0], tokens, text):
         near = 0 <= first - last - 1 <= gap and tokens[first].clause == tokens[last].clause
         if near:

@@ -113,7 +113,7 @@ def add_chinese_words(words: list[str]) -> None:
 def _chinese(text: str) -> list[Token]:
     tokenizer = _jieba()
     return _with_clauses(
-        [(word, start, end) for word, start, end in tokenizer.tokenize(text)]  # type: ignore[attr-defined]
+        [(word, start, end) for word, start, end in tokenizer.tokenize(text, HMM=False)]  # type: ignore[attr-defined]
     )
 
 
