@@ -42,6 +42,7 @@ class Cue:
     pattern: Pattern
     before: int  # how many tokens before the alarm the cue may end (0: not before)
     after: int  # how many tokens after the alarm the cue may start (0: not after)
+    anywhere: bool = False  # in any clause of the message ("不急", "想报名": no alarm in it counts)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ def load_rules(locale: str) -> Rules:
             cues.append(Cue(kind, _pattern(text, locale), before=0, after=window))
         for text in data.get("cues", {}).get(f"{kind}_clause", []):
             cues.append(Cue(kind, _pattern(text, locale), before=10_000, after=10_000))
+        for text in data.get("cues", {}).get(f"{kind}_message", []):
+            cues.append(Cue(kind, _pattern(text, locale), 10_000, 10_000, anywhere=True))
     return Rules(
         locale=locale,
         gap=int(settings.get("gap", 2)),
@@ -290,7 +293,9 @@ def _silenced_by(
         return "harmless"
     clause = tokens[match.first].clause
     for cue, found in cues:
-        if tokens[found.first].clause != clause or match.first <= found.first <= match.last:
+        if match.first <= found.first <= match.last:
+            continue
+        if tokens[found.first].clause != clause and not cue.anywhere:
             continue
         before = 0 <= match.first - found.last - 1 < cue.before
         after = 0 <= found.first - match.last - 1 < cue.after
