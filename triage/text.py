@@ -111,10 +111,11 @@ def add_chinese_words(words: list[str]) -> None:
 
 
 def _chinese(text: str) -> list[Token]:
+    # Dictionary words only: jieba's HMM guesses new words from characters it cannot place,
+    # and its guesses (腰动, 手肿, 我头, 人直) swallowed the words the rules look for (动不了, 肿).
     tokenizer = _jieba()
-    return _with_clauses(
-        [(word, start, end) for word, start, end in tokenizer.tokenize(text, HMM=False)]  # type: ignore[attr-defined]
-    )
+    pieces = tokenizer.tokenize(text, HMM=False)  # type: ignore[attr-defined]
+    return _with_clauses([(word, start, end) for word, start, end in pieces])
 
 
 # ------------------------------------------------------------------ Korean
