@@ -200,9 +200,7 @@ def _chinese_spans(part: tuple[str, ...], tokens: list[Token], text: str) -> lis
     jieba's cut decides only what is inside a word: 火 is not found in 火车站, 煤气 not in 煤气费,
     血 not in 血压计; a part that spans words (路灯 where jieba cut 路 / 灯不亮) still counts.
     """
-    owner: dict[int, int] = {}
-    for index, token in enumerate(tokens):
-        owner.update(dict.fromkeys(range(token.start, token.end), index))
+    owner = _owners(tokens)
     found = []
     start = text.find(part[0])
     while start != -1:
@@ -220,9 +218,7 @@ def _chinese_spans(part: tuple[str, ...], tokens: list[Token], text: str) -> lis
 
 def _chinese_text(part: tuple[str, ...], tokens: list[Token], text: str) -> list[tuple[int, int]]:
     """Chinese, inside words too: the tokens that hold the part's characters."""
-    owner: dict[int, int] = {}
-    for index, token in enumerate(tokens):
-        owner.update(dict.fromkeys(range(token.start, token.end), index))
+    owner = _owners(tokens)
     found = []
     start = text.find(part[0])
     while start != -1:
@@ -231,6 +227,22 @@ def _chinese_text(part: tuple[str, ...], tokens: list[Token], text: str) -> list
             found.append((first, last))
         start = text.find(part[0], start + 1)
     return found
+
+
+_last_owners: tuple[list[Token], dict[int, int]] = ([], {})
+
+
+def _owners(tokens: list[Token]) -> dict[int, int]:
+    """Which token holds each character: worked out once per message, not once per pattern."""
+    global _last_owners
+    last = _last_owners  # one read: another thread may replace it meanwhile
+    if last[0] is tokens:
+        return last[1]
+    owner: dict[int, int] = {}
+    for index, token in enumerate(tokens):
+        owner.update(dict.fromkeys(range(token.start, token.end), index))
+    _last_owners = (tokens, owner)
+    return owner
 
 
 def _inside_a_word(tokens: list[Token], first: int, last: int, start: int, end: int) -> bool:
