@@ -43,6 +43,7 @@ class Cue:
     pattern: Pattern
     before: int  # how many tokens before the alarm the cue may end (0: not before)
     after: int  # how many tokens after the alarm the cue may start (0: not after)
+    anywhere: bool = False  # anywhere in the message, past commas and stops ("lol", "fine now")
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,8 @@ def load_rules(locale: str) -> Rules:
             cues.append(Cue(kind, _pattern(text, locale), before=0, after=window))
         for text in data.get("cues", {}).get(f"{kind}_clause", []):
             cues.append(Cue(kind, _pattern(text, locale), before=10_000, after=10_000))
+        for text in data.get("cues", {}).get(f"{kind}_message", []):
+            cues.append(Cue(kind, _pattern(text, locale), 10_000, 10_000, anywhere=True))
     return Rules(
         locale=locale,
         gap=int(settings.get("gap", 2)),
@@ -318,7 +321,11 @@ def _silenced_by(
         return "harmless"
     clause = tokens[match.first].clause
     for cue, found in cues:
-        if tokens[found.first].clause != clause or match.first <= found.first <= match.last:
+        if match.first <= found.first <= match.last:
+            continue
+        if cue.anywhere:
+            return cue.kind
+        if tokens[found.first].clause != clause:
             continue
         before = 0 <= match.first - found.last - 1 < cue.before
         after = 0 <= found.first - match.last - 1 < cue.after
