@@ -295,7 +295,7 @@ def alarms(
 
 def _covers(harmless: Match, match: Match, overlap: bool) -> bool:
     if harmless.first <= match.first and match.last <= harmless.last:
-        return True
+        return not _holds(match.pattern, harmless.pattern)  # the same words twice: an alarm
     if not overlap or match.last < harmless.first or match.last > harmless.last:
         return False
     # the alarm ends inside the phrase: the harmless reading wins unless the alarm is written
