@@ -9,11 +9,14 @@ longer jieba word holds them; `[settings] words` adds words jieba's dictionary l
 
 An alarm is not counted where the message says it is not one: a cue of negation ("no smell of
 gas"), of the past ("fell last year") or of asking ("how do I get a smoke alarm") in the same
-clause, or a harmless phrase that covers it (煤气费, a gas bill). Where a language's rules set
-`harmless_overlap`, a harmless phrase in which an alarm ends silences it too ("the man on the
-first floor" is not "man on the floor"), unless the alarm holds the whole phrase ("call the fire
-department" is an alarm though "fire department" is harmless); an alarm that goes on past the
-phrase still counts ("a tile fell on her" though "tile fell" is harmless).
+clause, or a harmless phrase that covers it (煤气费, a gas bill). A cue reaches `cue_window`
+tokens (`*_long` cues `long_cue_window`), not across a word of `cue_stops` ("fell last year and
+now can't get up"); a `*_message` cue counts anywhere in the message ("lol", "he's fine now").
+Where a language's rules set `harmless_overlap`, a harmless phrase in which an alarm ends
+silences it too ("the man on the first floor" is not "man on the floor"), unless the alarm holds
+the whole phrase ("call the fire department" is an alarm though "fire department" is harmless);
+an alarm that goes on past the phrase still counts ("a tile fell on her" though "tile fell" is
+harmless). `harmless_gap` sets how many words a harmless phrase may skip (`gap` by default).
 """
 
 from __future__ import annotations
