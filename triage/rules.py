@@ -154,9 +154,20 @@ def _pattern(text: str, locale: str) -> Pattern:
 
 
 # ------------------------------------------------------------------ matching
-def find(pattern: Pattern, tokens: list[Token], text: str, gap: int, chinese: str) -> list[Match]:
+def find(
+    pattern: Pattern,
+    tokens: list[Token],
+    text: str,
+    gap: int,
+    chinese: str,
+    positions: dict[str, list[int]] | None = None,
+) -> list[Match]:
     """Every place the pattern occurs, parts in order, each whole, gaps within one clause."""
-    spans = _chinese_spans if chinese == "whole" else _chinese_text if chinese else _token_spans
+    spans: Spans
+    if chinese:
+        spans = _chinese_spans if chinese == "whole" else _chinese_text
+    else:
+        spans = functools.partial(_token_spans, positions or _positions(tokens))
     found = []
     for first, last in spans(pattern.parts[0], tokens, text):
         end = _rest(pattern.parts[1:], last, tokens, text, gap, spans)
@@ -188,14 +199,25 @@ def _rest(
     return None
 
 
-def _token_spans(part: tuple[str, ...], tokens: list[Token], _: str) -> list[tuple[int, int]]:
+def _token_spans(
+    positions: dict[str, list[int]], part: tuple[str, ...], tokens: list[Token], _: str
+) -> list[tuple[int, int]]:
     """Korean and English: the part's morphemes or stems, consecutive."""
     width = len(part)
     return [
         (start, start + width - 1)
-        for start in range(len(tokens) - width + 1)
-        if all(tokens[start + i].norm == norm for i, norm in enumerate(part))
+        for start in positions.get(part[0], ())
+        if start + width <= len(tokens)
+        and all(tokens[start + i].norm == norm for i, norm in enumerate(part[1:], 1))
     ]
+
+
+def _positions(tokens: list[Token]) -> dict[str, list[int]]:
+    """Where each morpheme or stem stands in the message."""
+    positions: dict[str, list[int]] = {}
+    for index, token in enumerate(tokens):
+        positions.setdefault(token.norm, []).append(index)
+    return positions
 
 
 def _chinese_spans(part: tuple[str, ...], tokens: list[Token], text: str) -> list[tuple[int, int]]:
@@ -255,15 +277,34 @@ def find_all(
     """`whole=False` lets a Chinese part sit inside a longer word: a harmless phrase (急救 培训)
     must still find 急救培训班, where jieba keeps 培训班 one word."""
     chinese = "" if language(rules.locale) != "zh" else "whole" if whole else "text"
-    # Only patterns whose first word is in the message can match: a set lookup spares the
+    # Only patterns whose first word is in the message can match: a lookup spares the
     # thousands of others their scan (fitting the model reads every tune message this way).
+    gap = rules.gap if gap is None else gap
     if chinese:
         candidates = [p for p in patterns if p.parts and p.parts[0][0] in text]
-    else:
-        norms = {token.norm for token in tokens}
-        candidates = [p for p in patterns if p.parts and p.parts[0][0] in norms]
-    gap = rules.gap if gap is None else gap
-    return [m for p in candidates for m in find(p, tokens, text, gap, chinese)]
+        return [m for p in candidates for m in find(p, tokens, text, gap, chinese)]
+    positions = _positions(tokens)
+    by_first = _by_first_word(patterns)
+    found = sorted((place, p) for norm in positions for place, p in by_first.get(norm, ()))
+    return [m for _, p in found for m in find(p, tokens, text, gap, chinese, positions)]
+
+
+_FIRST_WORDS: dict[int, tuple[object, dict[str, list[tuple[int, Pattern]]]]] = {}
+
+
+def _by_first_word(patterns: Iterable[Pattern]) -> dict[str, list[tuple[int, Pattern]]]:
+    """The patterns by their first morpheme or stem, with their place in the list; kept for the
+    rules' own tuples, which live as long as the process."""
+    cached = _FIRST_WORDS.get(id(patterns))
+    if cached is not None and cached[0] is patterns:
+        return cached[1]
+    index: dict[str, list[tuple[int, Pattern]]] = {}
+    for place, pattern in enumerate(patterns):
+        if pattern.parts:
+            index.setdefault(pattern.parts[0][0], []).append((place, pattern))
+    if isinstance(patterns, tuple):
+        _FIRST_WORDS[id(patterns)] = (patterns, index)
+    return index
 
 
 Disarming = tuple[list[Match], list[tuple[Cue, Match]]]
@@ -272,13 +313,25 @@ Disarming = tuple[list[Match], list[tuple[Cue, Match]]]
 def disarming(tokens: list[Token], text: str, rules: Rules) -> Disarming:
     """The message's harmless phrases and cues, found once for every level of alarm."""
     harmless = find_all(rules.harmless, tokens, text, rules, whole=False, gap=rules.harmless_gap)
-    kinds: dict[Pattern, list[Cue]] = {}
-    for cue in rules.cues:
-        kinds.setdefault(cue.pattern, []).append(cue)
-    cues = [
-        (cue, m) for m in find_all(list(kinds), tokens, text, rules) for cue in kinds[m.pattern]
-    ]
+    patterns, kinds = _cue_kinds(rules.cues)
+    cues = [(cue, m) for m in find_all(patterns, tokens, text, rules) for cue in kinds[m.pattern]]
     return harmless, cues
+
+
+_CUE_KINDS: dict[int, tuple[object, tuple[Pattern, ...], dict[Pattern, list[Cue]]]] = {}
+
+
+def _cue_kinds(cues: tuple[Cue, ...]) -> tuple[tuple[Pattern, ...], dict[Pattern, list[Cue]]]:
+    """Each cue pattern once, with the cues written with it (a rules' tuple: kept)."""
+    cached = _CUE_KINDS.get(id(cues))
+    if cached is not None and cached[0] is cues:
+        return cached[1], cached[2]
+    kinds: dict[Pattern, list[Cue]] = {}
+    for cue in cues:
+        kinds.setdefault(cue.pattern, []).append(cue)
+    patterns = tuple(kinds)
+    _CUE_KINDS[id(cues)] = (cues, patterns, kinds)
+    return patterns, kinds
 
 
 def alarms(
