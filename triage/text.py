@@ -233,6 +233,13 @@ _ENGLISH_SPLIT = {
 # A new clause starts at "but": "no fire, but ..." and "it didn't hurt but now he can't get up"
 # keep a negation on its own side, as a comma would (Vosk writes no commas).
 _ENGLISH_CLAUSE_WORDS = {"but"}
+# Words a language's rules keep whole, where the stem would join two senses: "fired" (from a job)
+# is not "fire", "collapsible" not "collapsed", "trapped" not a "trap".
+_ENGLISH_WHOLE: set[str] = set()
+
+
+def keep_english_words(words: list[str]) -> None:
+    _ENGLISH_WHOLE.update(word.lower() for word in words)
 
 
 def _english(text: str) -> list[Token]:
@@ -253,6 +260,8 @@ def _english(text: str) -> list[Token]:
             verb = {"ca": "can", "wo": "will", "sha": "shall"}.get(base[:-1], base[:-1])
             pieces.append((stem(verb), match.start(), match.end()))
             pieces.append(("not", match.start(), match.end()))
+        elif word in _ENGLISH_WHOLE:
+            pieces.append((word, match.start(), match.end()))
         else:
             pieces.append((stem(base), match.start(), match.end()))
     return _with_clauses(pieces)
