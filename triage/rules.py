@@ -49,7 +49,8 @@ class Cue:
     pattern: Pattern
     before: int  # how many tokens before the alarm the cue may end (0: not before)
     after: int  # how many tokens after the alarm the cue may start (0: not after)
-    anywhere: bool = False  # in any clause of the message ("不急", "想报名": no alarm in it counts)
+    anywhere: bool = False  # in any clause of the message ("不急", "想报名", "lol", "fine now")
+    stops: frozenset[str] = frozenset()  # words it does not reach across ("now", "since")
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,8 @@ class Rules:
     cues: tuple[Cue, ...]
     model: dict[str, float] = field(default_factory=dict)
     harmless_overlap: bool = False  # harmless silences an alarm it overlaps, not only covers
-    cue_stops: frozenset[str] = frozenset()  # words a cue does not reach across ("now", "since")
     harmless_gap: int | None = None  # words a harmless phrase may skip between two of its parts
+    cue_gap: int | None = None  # words a cue may skip between two of its parts
 
 
 @dataclass(frozen=True)
@@ -109,19 +110,22 @@ def load_rules(locale: str) -> Rules:
 
     cues = []
     for kind in CUE_KINDS:
-        for text in data.get("cues", {}).get(f"{kind}_before", []):
-            cues.append(Cue(kind, _pattern(text, locale), before=window, after=0))
-        # cues that reach further: a condition over what follows ("what do i do if ..."), a
-        # time at the end of a long clause ("... outside the bus stop a while back")
-        for text in data.get("cues", {}).get(f"{kind}_before_long", []):
-            cues.append(Cue(kind, _pattern(text, locale), before=long_window, after=0))
-        for text in data.get("cues", {}).get(f"{kind}_after_long", []):
-            cues.append(Cue(kind, _pattern(text, locale), before=0, after=long_window))
-        for text in data.get("cues", {}).get(f"{kind}_after", []):
-            cues.append(Cue(kind, _pattern(text, locale), before=0, after=window))
-        for text in data.get("cues", {}).get(f"{kind}_clause", []):
-            cues.append(Cue(kind, _pattern(text, locale), before=10_000, after=10_000))
-        for text in data.get("cues", {}).get(f"{kind}_message", []):
+        # a cue stops at `cue_stops`, and at `<kind>_cue_stops` ("no heat and the pipe burst")
+        words = [*settings.get("cue_stops", []), *settings.get(f"{kind}_cue_stops", [])]
+        stops = frozenset(norm for word in words for norm in norms(word))
+        listed = data.get("cues", {})
+        for suffix, before, after in (
+            ("before", window, 0),
+            # cues that reach further: a condition over what follows ("what do i do if ..."), a
+            # time at the end of a long clause ("... outside the bus stop a while back")
+            ("before_long", long_window, 0),
+            ("after_long", 0, long_window),
+            ("after", 0, window),
+            ("clause", 10_000, 10_000),
+        ):
+            for text in listed.get(f"{kind}_{suffix}", []):
+                cues.append(Cue(kind, _pattern(text, locale), before, after, stops=stops))
+        for text in listed.get(f"{kind}_message", []):
             cues.append(Cue(kind, _pattern(text, locale), 10_000, 10_000, anywhere=True))
     return Rules(
         locale=locale,
@@ -134,7 +138,7 @@ def load_rules(locale: str) -> Rules:
         model={key: float(value) for key, value in data.get("model", {}).items()},
         harmless_overlap=bool(settings.get("harmless_overlap", False)),
         harmless_gap=int(settings["harmless_gap"]) if "harmless_gap" in settings else None,
-        cue_stops=frozenset(norm for word in settings.get("cue_stops", []) for norm in norms(word)),
+        cue_gap=int(settings["cue_gap"]) if "cue_gap" in settings else None,
     )
 
 
@@ -347,7 +351,8 @@ def disarming(tokens: list[Token], text: str, rules: Rules) -> Disarming:
     """The message's harmless phrases and cues, found once for every level of alarm."""
     harmless = find_all(rules.harmless, tokens, text, rules, whole=False, gap=rules.harmless_gap)
     patterns, kinds = _cue_kinds(rules.cues)
-    cues = [(cue, m) for m in find_all(patterns, tokens, text, rules) for cue in kinds[m.pattern]]
+    found = find_all(patterns, tokens, text, rules, gap=rules.cue_gap)
+    cues = [(cue, m) for m in found for cue in kinds[m.pattern]]
     return harmless, cues
 
 
@@ -416,7 +421,7 @@ def _silenced_by(
             continue
         before = 0 <= match.first - found.last - 1 < cue.before
         after = 0 <= found.first - match.last - 1 < cue.after
-        if (before or after) and not _stopped(match, found, tokens, rules.cue_stops):
+        if (before or after) and not _stopped(match, found, tokens, cue.stops):
             return cue.kind
     return ""
 

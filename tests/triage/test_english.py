@@ -214,8 +214,11 @@ def test_harmless_uses_do_not_page_anyone(text: str):
         ("she fell last night and has been on the floor since", "health"),
         ("my husband had a stroke last year and now his face is drooping again", "health"),
         ("the gas smell started yesterday and now its really strong", "safety"),
-        # "not feeling well" negates the feeling, not the chest pain
+        # "not feeling well" negates the feeling, not the chest pain; negation stops at "and"
         ("im not feeling well, my chest hurts and im sweating", "health"),
+        ("dad isnt making sense and one side of his face is drooping", "health"),
+        # a cue's words stand together: no "is there a" in "is sparking and there's a"
+        ("the outlet is sparking and theres a burning smell", "safety"),
     ],
 )
 def test_new_wordings_of_emergencies_page_someone(text: str, category: str | None):
@@ -231,6 +234,7 @@ def test_new_wordings_of_emergencies_page_someone(text: str, category: str | Non
         ("the new owner told them to be out in 3 days or he puts their stuff on the street", None),
         ("a big chunk of plaster came down in the hall and more is hanging", "building_safety"),
         ("i am out of my seizure medicine and the pharmacy is closed", "health"),
+        ("we aint got no heat and its freezing in here", "facilities"),
     ],
 )
 def test_urgent_needs_said_other_ways(text: str, category: str | None):
