@@ -94,7 +94,8 @@ def features(text: str, rules: Rules) -> Features:
                     silenced.append((alarm.match.quote, alarm.silenced_by))
             else:
                 add(f"a:{level}", alarm.match.quote)
-                counted.append(alarm.match.quote)
+                if alarm.match.quote not in counted:  # quoted once, however many patterns
+                    counted.append(alarm.match.quote)
     return Features(counts, quotes, emergency, urgent, tuple(silenced))
 
 

@@ -111,10 +111,11 @@ def add_chinese_words(words: list[str]) -> None:
 
 
 def _chinese(text: str) -> list[Token]:
+    # Dictionary words only: jieba's HMM guesses new words from characters it cannot place,
+    # and its guesses (腰动, 手肿, 我头, 人直) swallowed the words the rules look for (动不了, 肿).
     tokenizer = _jieba()
-    return _with_clauses(
-        [(word, start, end) for word, start, end in tokenizer.tokenize(text)]  # type: ignore[attr-defined]
-    )
+    pieces = tokenizer.tokenize(text, HMM=False)  # type: ignore[attr-defined]
+    return _with_clauses([(word, start, end) for word, start, end in pieces])
 
 
 # ------------------------------------------------------------------ Korean
@@ -205,6 +206,8 @@ def _korean_norm(form: str, tag: str) -> str:
         return f"{form}/V"
     if form in _KOREAN_NOUN_OR_ADVERB and tag in {"NNG", "MAG"}:  # 혼자, 오늘: tagged either way
         return f"{form}/N"
+    if form == "나" and tag == "VX":  # 검사하고 나서 ("after"), not 나다: 피가 나, 불이 나
+        return "나/X"
     return f"{form}/{tag[0]}"
 
 
@@ -230,6 +233,13 @@ _ENGLISH_SPLIT = {
 # A new clause starts at "but": "no fire, but ..." and "it didn't hurt but now he can't get up"
 # keep a negation on its own side, as a comma would (Vosk writes no commas).
 _ENGLISH_CLAUSE_WORDS = {"but"}
+# Words a language's rules keep whole, where the stem would join two senses: "fired" (from a job)
+# is not "fire", "collapsible" not "collapsed", "trapped" not a "trap".
+_ENGLISH_WHOLE: set[str] = set()
+
+
+def keep_english_words(words: list[str]) -> None:
+    _ENGLISH_WHOLE.update(word.lower() for word in words)
 
 
 def _english(text: str) -> list[Token]:
@@ -250,6 +260,8 @@ def _english(text: str) -> list[Token]:
             verb = {"ca": "can", "wo": "will", "sha": "shall"}.get(base[:-1], base[:-1])
             pieces.append((stem(verb), match.start(), match.end()))
             pieces.append(("not", match.start(), match.end()))
+        elif word in _ENGLISH_WHOLE:
+            pieces.append((word, match.start(), match.end()))
         else:
             pieces.append((stem(base), match.start(), match.end()))
     return _with_clauses(pieces)

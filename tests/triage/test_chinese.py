@@ -103,3 +103,80 @@ def test_a_knife_and_sparks_from_a_socket_are_emergencies(text: str, phrase: str
     assert guess.urgency == "emergency"
     assert guess.category == "safety"
     assert _quoted(phrase, guess.urgency_words)
+
+
+# 6. Signs told in words the labelled set does not use: each a kind the rules once missed.
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("我爸在浴室滑了一下摔了，现在腰动不了", "health"),  # jieba guessed 腰动 a word
+        ("老伴儿倒在沙发上，怎么推都推不醒", "health"),
+        ("俺 娘 突然 嘴 斜 了 半边 身子 不 听 使唤", "health"),
+        ("我心口像压了块石头，左胳膊发麻", "health"),
+        ("孩子把奶奶的降压药当糖吃了半瓶", "health"),
+        ("屋里生着炉子，我跟老伴儿都头晕想吐", "safety"),  # a stove, then who feels it
+        ("厨房燃气报警器一直在响，满屋子都是味", "safety"),
+        ("楼道里的电动车电瓶炸了，冒着白烟", "safety"),
+        ("有个人用砖头砸一个老太太的头", "safety"),
+        ("我妈留了张纸条说对不起我们，电话也关机了", "safety"),
+        ("院子里窜出来一条蛇，我老伴儿被咬了，腿上两个牙印", "animals"),
+    ],
+)
+def test_new_wordings_of_an_emergency_page_someone(text: str, category: str) -> None:
+    guess = triage(text, LOCALE)
+    assert guess.urgency == "emergency"
+    assert guess.category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "有个老太太掉进河里了，在水里扑腾",
+        "小孩爬到窗台外面去了，这是六楼",
+        "电梯坏在半空了，里面有个孕妇说肚子疼",
+    ],
+)
+def test_someone_in_water_at_a_height_or_shut_in_a_lift_is_an_emergency(text: str) -> None:
+    assert triage(text, LOCALE).urgency == "emergency"
+
+
+def test_a_sign_told_in_two_clauses_is_quoted_in_its_pieces() -> None:
+    guess = triage("院子里窜出来一条蛇，我老伴儿被咬了，腿上两个牙印", LOCALE)
+    assert "蛇…咬" in guess.urgency_words
+
+
+# 7. Alarm words in everyday Mandarin that are not alarms: things, not people; figures of
+# speech; a word cut across two others; a pet's vet.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "她们晚上要跳广场舞，音响太响了",
+        "这个表格我都看晕了，谁能教教我",
+        "高龄补贴一直下不来，都半年了",
+        "孙子早上总起不来，上学老迟到",
+        "楼下服装店喇叭天天喊跳楼价",
+        "邻居在楼道里杀鸡，弄得一地血",
+        "他打电话给我说下午来修水管",  # 打 … 我, words apart: not a beating
+        "我明天要赶着火车去看闺女",  # 赶着|火车 holds 着火
+        "救护车一晚上来回鸣笛，吵得睡不着",
+        "我家的狗吃了老鼠药，口吐白沫，附近有宠物医院吗",
+        "想死你们了，下周回来看你们",
+    ],
+)
+def test_everyday_uses_of_alarm_words_do_not_page(text: str) -> None:
+    assert triage(text, LOCALE).urgency != "emergency"
+
+
+# 8. What a message says of itself anywhere in it: not urgent, only talk, only a rumour.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "暖气片有点漏水，接个盆就行，不急，这周有空来看看",
+        "邻居说要弄死他，其实就是嘴上说说，想找人调解",
+        "群里有人说小区着火了，是真的吗",
+    ],
+)
+def test_a_message_that_says_it_is_no_emergency_is_normal(text: str) -> None:
+    guess = triage(text, LOCALE)
+    assert guess.urgency == "normal"
+    assert guess.silenced

@@ -106,7 +106,8 @@ def test_word_forms_and_spoken_forms(
     check(text, urgency, category, words)
 
 
-# 5. Urgent needs that are not utilities; a knife, sparks and a burning smell are emergencies.
+# 5. Urgent needs that are not utilities; a knife in a threat, sparks and a burning smell are
+# emergencies.
 @pytest.mark.parametrize(
     ("text", "category", "words"),
     [
@@ -135,7 +136,7 @@ def test_urgent_needs_that_are_not_utilities(text: str, category: str, words: tu
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("My son is threatening me with a knife", ("knife",)),
+        ("My son is threatening me with a knife", ("with a knife",)),
         (
             "sparks are coming out of the socket and there's a burning smell",
             ("sparks", "burning smell"),
@@ -144,3 +145,107 @@ def test_urgent_needs_that_are_not_utilities(text: str, category: str, words: tu
 )
 def test_a_knife_and_sparks_with_a_burning_smell_page_someone(text: str, words: tuple[str, ...]):
     check(text, "emergency", "safety", words)
+
+
+# 6. Held-out lessons: harmless uses of alarm words that old rules paged someone for.
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a floor of the building, not a person on the floor
+        "the lady upstairs on the fourth floor bangs her cabinets late at night",
+        "the man on the second floor leaves his recycling in the stairwell",
+        # someone else's smoke, a fireplace, a compound word with the danger in it
+        "smell of cigar smoke drifting into my bathroom vent from next door",
+        "smoke from the neighbors wood stove comes in my window every evening",
+        "Is the collapsible shopping cart from the loan closet free this week?",
+        # weapon words that are no threat
+        "the knife drawer in the community kitchen is stuck",
+        "my late father's gun licence came in the mail, where do I send it",
+        "broken bottles all over the side path again, can someone sweep",
+        "can the van take us to the gun show at the fairgrounds",
+        "my son got fired and needs help with his resume",
+        # the past, far from the alarm or said another way
+        "He had a small stroke 3 yrs ago, doing great now, is the balance class still on?",
+        "she was mugged outside the pharmacy a while back, can we get a light there",
+        "my husband collapsed at church last sunday, now he needs rides to the heart doctor",
+        "the furnace exploded in the old building we lived in, can you check ours",
+        # asking, a condition, a plan, a warning
+        "what should i do if my husband falls and i cant lift him by myself",
+        "what should we do during a gas leak, do we open the windows",
+        "how long can someone lie on the floor before it is dangerous",
+        "my doctor says I'm at risk of a heart attack, is there a cooking class",
+        "my son warned me the old wiring could start a fire someday, can someone look",
+        "the ice on the back steps is going to make someone fall, please salt them",
+        # figurative
+        "my grandsons drums are so loud its going to kill me",
+        "she's going to kill me if I forget her birthday, can I still add her to the trip",
+        "i nearly fainted when i saw the electric bill",
+        "this humidity is killing me, is the cooling room open",
+        "our bingo caller is on fire tonight lol",
+        "the landlord is bleeding us dry with these fees",
+        "my dad doesnt want to live in a nursing home, what are the options",
+        # objects that fell, not people
+        "the smoke detector fell off the ceiling, can the handyman put it back",
+        "the pool table in the rec room has a broken leg",
+    ],
+)
+def test_harmless_uses_do_not_page_anyone(text: str):
+    guess = triage(text, "en-US")
+    assert guess.urgency != "emergency", (text, guess)
+
+
+# 7. Emergencies in words the old rules did not know, and ones a cue must not silence.
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("dad went down in the bathroom and hes too heavy for me to lift", "health"),
+        ("mr ortiz is on his kitchen floor and says he has been there all night", "health"),
+        ("he cant talk all of a sudden and his right side wont work", "health"),
+        ("my wife is having trouble speaking and her face looks weird on one side", "health"),
+        ("Theres a hissing noise behind the stove and it smells like sulfur", "safety"),
+        ("the CO alarm is beeping and we all have headaches", "safety"),
+        ("the porch above us is sagging and people are standing under it", None),
+        ("somebody is trying to force my door open", "safety"),
+        ("a man is hitting an old lady in the parking lot", "safety"),
+        ("my neighbor broke in and is still in the apartment", "safety"),
+        ("my brother is on the roof and says hell jump", "health"),
+        ("my friend texted me goodbye and said she took a bunch of pills", "health"),
+        # a past cue cut off by "now", "since" and "started"
+        ("she fell last night and has been on the floor since", "health"),
+        ("my husband had a stroke last year and now his face is drooping again", "health"),
+        ("the gas smell started yesterday and now its really strong", "safety"),
+        # "not feeling well" negates the feeling, not the chest pain; negation stops at "and"
+        ("im not feeling well, my chest hurts and im sweating", "health"),
+        ("dad isnt making sense and one side of his face is drooping", "health"),
+        # a cue's words stand together: no "is there a" in "is sparking and there's a"
+        ("the outlet is sparking and theres a burning smell", "safety"),
+    ],
+)
+def test_new_wordings_of_emergencies_page_someone(text: str, category: str | None):
+    check(text, "emergency", category)
+
+
+# 8. Urgent needs said other ways.
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("the tap water is brown and smells, we cant drink it since this morning", "facilities"),
+        ("a caller says his social security number is suspended and he'll be arrested", "legal"),
+        ("the new owner told them to be out in 3 days or he puts their stuff on the street", None),
+        ("a big chunk of plaster came down in the hall and more is hanging", "building_safety"),
+        ("i am out of my seizure medicine and the pharmacy is closed", "health"),
+        ("we aint got no heat and its freezing in here", "facilities"),
+    ],
+)
+def test_urgent_needs_said_other_ways(text: str, category: str | None):
+    check(text, "urgent", category)
+
+
+def test_a_weapon_in_a_hand_still_pages_someone():
+    check("a guy in the lobby is waving a kitchen knife at people", "emergency", "safety")
+    check("he pulled out a gun in the parking lot", "emergency", "safety")
+
+
+def test_an_alarm_is_quoted_once():
+    guess = triage("he pulled out a gun and pointed it at me", "en-US")
+    assert len(guess.urgency_words) == len(set(guess.urgency_words))

@@ -103,3 +103,72 @@ def test_a_knife_threat_and_sparks_from_a_socket_are_emergencies(text: str, word
     guess = triage(text, KO)
     assert (guess.urgency, guess.category) == ("emergency", "safety")
     assert words in guess.urgency_words
+
+
+# 6. Dangers described in words the first rules did not know: a fall with "일어날 수가 없어",
+# a break-in under way, a welfare check, low blood sugar, blood brought up, a pedestrian hit.
+@pytest.mark.parametrize(
+    ("text", "category", "words"),
+    [
+        ("아버지가 화장실에서 미끄러지셨는데 일어날 수가 없대요", "health", "일어날 수가 없"),
+        ("누가 지금 창문을 깨고 들어오려고 해요", "safety", "창문을 깨고"),
+        ("옆집 할아버지가 일주일째 안 보이시고 문을 두드려도 기척이 없어요", "health", "기척"),
+        ("남편이 당뇨가 있는데 식은땀을 흘리면서 제 말을 못 알아들어요", "health", "못 알아들"),
+        ("엄마가 기침을 하다가 피를 한 바가지나 토하셨어요", "health", "토하"),
+        ("할머니가 길에서 차에 치였어요", "health", "차에 치였"),
+        ("아들이 자살하겠다고 문자를 보냈어요", "health", "자살하겠"),
+        ("엄마가 수면제를 통째로 드셨어요", "health", "통째로"),
+        ("가슴이 묵직하고 조이는 것처럼 아파요", "health", "가슴이 묵직"),
+        ("코피가 한 시간째 안 멎어요", "health", "안 멎"),
+        ("할아버지가 사탕을 드시다가 목에 막혀서 켁켁거리세요", "health", "목에 막혀"),
+        ("복도에서 달걀 썩는 냄새가 나요", "safety", "달걀 썩"),
+        ("연기가 장난 아니에요 복도가 안 보여요", "safety", "장난 아니에요"),
+    ],
+)
+def test_dangers_in_other_words_are_emergencies(text: str, category: str, words: str) -> None:
+    guess = triage(text, KO)
+    assert (guess.urgency, guess.category) == ("emergency", category)
+    assert any(words in word for word in guess.urgency_words)
+
+
+def test_a_break_in_in_a_vosk_transcript_with_spaces_inside_words() -> None:
+    guess = triage("누 가 문 을 억 지 로 열 려 고 해 요", KO)
+    assert (guess.urgency, guess.category) == ("emergency", "safety")
+
+
+# 7. Urgent needs in the forms Kiwi reads three ways (나가래요: 래 + 요, 래요, 라고 + 하).
+@pytest.mark.parametrize(
+    ("text", "category", "words"),
+    [
+        ("집주인이 당장 나가래요", "legal", "나가래요"),
+        ("아들이라면서 급하게 돈을 보내라고 해요", "legal", "돈을 보내라고"),
+        ("천장에서 물이 새서 양동이로 받고 있어요", "drainage", "양동이로 받"),
+    ],
+)
+def test_urgent_needs_in_other_forms_are_urgent(text: str, category: str, words: str) -> None:
+    guess = triage(text, KO)
+    assert (guess.urgency, guess.category) == ("urgent", category)
+    assert any(words in word for word in guess.urgency_words)
+
+
+# 8. More harmless uses: "하고 나서" (after) is not 나다; a question, a place denied, a habit,
+# a figure of speech, an old fall, medicine gathered to throw away, a stove that will not light.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "피 검사하고 나서 좀 어지러웠어요",  # 나서 is "after", not blood coming out
+        "지진 나면 우리 아파트 무너지는 거 아니에요",  # an if, and a question
+        "물 새는 곳은 없는데 수도요금이 많이 나왔어요",  # denied
+        "숨 막히게 더운데 경로당 에어컨 좀 고쳐 주세요",  # figurative
+        "남편이 코를 골다가 숨이 멎을 때가 있어요 수면 검사 받고 싶어요",  # sometimes
+        "식은땀이 가끔 나는데 갱년기인가요",  # now and then
+        "엊그제 넘어졌는데 병원 가니까 뼈는 괜찮대요",  # past
+        "남은 약을 모아서 어디에 버려요",  # throwing medicine away, not hoarding it
+        "가스레인지 불이 잘 안 붙어요",  # a stove that will not light
+        "담배 연기가 장난 아니에요",  # somebody's cigarettes
+    ],
+)
+def test_more_harmless_uses_are_normal(text: str) -> None:
+    guess = triage(text, KO)
+    assert guess.urgency == "normal"
+    assert guess.urgency_words == ()

@@ -3,11 +3,13 @@
 What each language's rules must catch and must leave alone is in test_<language>.py.
 """
 
+from dataclasses import replace
+
 import pytest
 
 from triage import CATEGORIES, triage
 from triage.model import labelled
-from triage.rules import load_rules
+from triage.rules import Cue, _pattern, alarms, find_all, load_rules
 from triage.text import analyse
 
 LOCALES = ("zh-CN", "ko-KR", "en-US")
@@ -67,3 +69,21 @@ def test_the_deciding_words_are_quoted_from_the_message() -> None:
     guess = triage("There is SMOKE coming from the kitchen", "en-US")
     assert guess.urgency == "emergency"
     assert any("smoke" in word for word in guess.urgency_words)
+
+
+def test_dots_let_the_next_part_come_in_a_later_clause_and_quote_the_pieces() -> None:
+    rules = load_rules("en-US")
+    text, tokens = analyse("A snake got into the kitchen. It bit my husband", "en-US")
+    near, far = _pattern("snake bit", "en-US"), _pattern("snake ... bit", "en-US")
+    assert find_all([near], tokens, text, rules) == []
+    assert [m.quote for m in find_all([far], tokens, text, rules)] == ["snake…bit"]
+
+
+def test_a_message_cue_silences_an_alarm_in_another_clause() -> None:
+    calm = _pattern("no hurry", "en-US")
+    text, tokens = analyse("The radiator is leaking. No hurry, any day this week", "en-US")
+    leak = [_pattern("leaking", "en-US")]
+    clause_only = replace(load_rules("en-US"), harmless=(), cues=(Cue("negation", calm, 9, 9),))
+    anywhere = replace(clause_only, cues=(Cue("negation", calm, 9, 9, anywhere=True),))
+    assert [a.silenced_by for a in alarms(leak, tokens, text, clause_only)] == [""]
+    assert [a.silenced_by for a in alarms(leak, tokens, text, anywhere)] == ["negation"]
