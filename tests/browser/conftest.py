@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.e2e.conftest import RunningHotline, embedded_env, free_port, hotline_run, running_hotline
+from twilio_double.rest import TwilioRestDouble
+
 CHROMIUM = os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 # As the machine's notes advise: no first-run work, no calls home on a closed network.
@@ -66,3 +69,13 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
 @pytest.fixture
 def shots(page: Page, request: pytest.FixtureRequest) -> Screenshots:
     return Screenshots(page, request.node.name)
+
+
+@pytest.fixture
+def hotline(tmp_path: Path, rest: TwilioRestDouble) -> Iterator[RunningHotline]:
+    """`hotline run`, the embedded default a centre starts with."""
+    port = free_port()
+    # Served over plain http on this machine, so the session cookie must not be Secure-only.
+    env = embedded_env(tmp_path, rest, HOTLINE_PUBLIC_URL=f"http://127.0.0.1:{port}")
+    with running_hotline(tmp_path, env, port, hotline_run(port)) as running:
+        yield running

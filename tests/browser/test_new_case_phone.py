@@ -12,23 +12,13 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import Screenshots
 from tests.browser.test_staff_workspace import PASSWORD, hotline_command
-from tests.e2e.conftest import RunningHotline, embedded_env, free_port, hotline_run, running_hotline
-from twilio_double.rest import TwilioRestDouble
+from tests.e2e.conftest import RunningHotline
 
 pytestmark = [pytest.mark.slow]
 PHONE = {"width": 390, "height": 844}
 RESIDENT = "+8613800000077"
 SLOW_MS = 60_000
 EXPECT_DEFAULT_MS = 5_000  # Playwright's own
-
-
-@pytest.fixture
-def hotline(tmp_path: Path, rest: TwilioRestDouble) -> Iterator[RunningHotline]:
-    port = free_port()
-    # Plain http on this machine: the session cookie must not be Secure-only.
-    env = embedded_env(tmp_path, rest, HOTLINE_PUBLIC_URL=f"http://127.0.0.1:{port}")
-    with running_hotline(tmp_path, env, port, hotline_run(port)) as running:
-        yield running
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -27,10 +26,6 @@ from tests.browser.test_visit_on_a_phone import texts_to, within_the_phone
 from tests.conftest import hotline_app
 from tests.e2e.conftest import (
     RunningHotline,
-    embedded_env,
-    free_port,
-    hotline_run,
-    running_hotline,
 )
 from twilio_double.rest import TwilioRestDouble
 
@@ -44,15 +39,6 @@ WAIT = 90_000  # ms: on a busy machine (and while triage warms up) pages can tak
 REQUEST = "The street light at the door of building 3 is out; it is dark on the stairs."
 DONE = "Replaced the bulb by the door on my round; it works again."
 VISIT_NOTE = "The light went out again two days later; she is not satisfied."
-
-
-@pytest.fixture
-def hotline(tmp_path: Path, rest: TwilioRestDouble) -> Iterator[RunningHotline]:
-    port = free_port()
-    # Plain http on this machine: the session cookie must not be Secure-only.
-    env = embedded_env(tmp_path, rest, HOTLINE_PUBLIC_URL=f"http://127.0.0.1:{port}")
-    with running_hotline(tmp_path, env, port, hotline_run(port)) as running:
-        yield running
 
 
 @pytest.fixture

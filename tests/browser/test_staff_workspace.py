@@ -8,7 +8,6 @@ inbox, play and seek its audio, correct the transcript, assign it, resolve it.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,10 +19,6 @@ from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, HOTLINE_NUMBER
 from tests.e2e.conftest import (
     BIN,
     RunningHotline,
-    embedded_env,
-    free_port,
-    hotline_run,
-    running_hotline,
 )
 from tests.e2e.test_voicemail_e2e import wait_for_transcripts
 from tests.speech_data import load_korean_clips
@@ -46,16 +41,6 @@ def hotline_command(hotline: RunningHotline, *args: str, stdin: str = "") -> str
         capture_output=True,
         text=True,
     ).stdout
-
-
-@pytest.fixture
-def hotline(tmp_path: Path, rest: TwilioRestDouble) -> Iterator[RunningHotline]:
-    """`hotline run`, the embedded default a centre starts with."""
-    port = free_port()
-    # Served over plain http on this machine, so the session cookie must not be Secure-only.
-    env = embedded_env(tmp_path, rest, HOTLINE_PUBLIC_URL=f"http://127.0.0.1:{port}")
-    with running_hotline(tmp_path, env, port, hotline_run(port)) as running:
-        yield running
 
 
 def leave_voicemail(hotline: RunningHotline, rest: TwilioRestDouble) -> dict:

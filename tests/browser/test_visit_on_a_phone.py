@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
@@ -20,10 +19,6 @@ from tests.browser.test_staff_workspace import PASSWORD
 from tests.conftest import hotline_app
 from tests.e2e.conftest import (
     RunningHotline,
-    embedded_env,
-    free_port,
-    hotline_run,
-    running_hotline,
 )
 from tests.workspace.conftest import make_case
 from twilio_double.rest import TwilioRestDouble
@@ -35,14 +30,6 @@ WORKER = "+8613900000003"
 SUPERVISOR = "+8613900000001"
 PHONE_WIDTH = 390
 WAIT = 90_000  # ms: on a busy machine (and while triage warms up) pages can take long
-
-
-@pytest.fixture
-def hotline(tmp_path: Path, rest: TwilioRestDouble) -> Iterator[RunningHotline]:
-    port = free_port()
-    env = embedded_env(tmp_path, rest, HOTLINE_PUBLIC_URL=f"http://127.0.0.1:{port}")
-    with running_hotline(tmp_path, env, port, hotline_run(port)) as running:
-        yield running
 
 
 @pytest.fixture
